@@ -1,0 +1,125 @@
+"""Checks for the exercises: clear feedback without giving the answer away.
+
+Each exercise in a notebook ends with a check cell of plain `assert`s. Where a
+check is more than one line, it calls one of these helpers, which raise
+`AssertionError` with a message that says what was wrong and what to look
+at, and print a short confirmation when the answer is right.
+
+Example:
+    >>> import numpy as np
+    >>> check_array("mean pixel", np.float32(0.5), 0.5)
+    Correct: mean pixel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["check_array", "check_answered", "check_function", "check_true"]
+
+
+def _not_answered(value) -> bool:
+    return value is None or value is Ellipsis
+
+
+def check_answered(name: str, value) -> None:
+    """Fail with a friendly message while the answer is still the stub's placeholder."""
+    if _not_answered(value):
+        raise AssertionError(
+            f"`{name}` has no answer yet: write your code between the comments in the "
+            "exercise cell above, run that cell, then run this check again."
+        )
+
+
+def check_array(
+    name: str,
+    answer,
+    expected,
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-6,
+    hint: str = "",
+    quiet: bool = False,
+) -> None:
+    """Check that `answer` has the shape and values of `expected`.
+
+    Args:
+        name: what the answer is, for the messages.
+        answer: the learner's value (array-like or scalar).
+        expected: the reference value.
+        rtol, atol: tolerances of `np.allclose`.
+        hint: what to look at when the values are wrong.
+        quiet: do not print the confirmation.
+
+    Raises:
+        AssertionError: no answer, a wrong shape, or wrong values.
+    """
+    check_answered(name, answer)
+    answer = np.asarray(answer, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if answer.shape != expected.shape:
+        raise AssertionError(
+            f"`{name}` has shape {answer.shape}, but shape {expected.shape} was expected. "
+            "Check which axes you reduce over and whether you kept the batch axis."
+        )
+    if not np.all(np.isfinite(answer)):
+        raise AssertionError(f"`{name}` contains NaN or infinite values. {hint}".strip())
+    if not np.allclose(answer, expected, rtol=rtol, atol=atol):
+        worst = float(np.max(np.abs(answer - expected)))
+        raise AssertionError(
+            f"`{name}` has the right shape but wrong values (largest difference {worst:.3g}). "
+            f"{hint}".strip()
+        )
+    if not quiet:
+        print(f"Correct: {name}.")
+
+
+def check_function(
+    name: str,
+    function,
+    reference,
+    inputs,
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-6,
+    hint: str = "",
+) -> None:
+    """Check `function` against `reference` on each tuple of arguments in `inputs`.
+
+    Why several inputs: a function can be right on one input by accident (for
+    instance a KL term that ignores the variance is right when the variance is 1).
+
+    Raises:
+        AssertionError: naming the first input on which the two disagree.
+    """
+    check_answered(name, function)
+    for number, args in enumerate(inputs, start=1):
+        try:
+            got = function(*args)
+        except NotImplementedError as error:
+            raise AssertionError(
+                f"`{name}` is not implemented yet: replace the stub with your code."
+            ) from error
+        if _not_answered(got):
+            check_answered(f"{name}(...)", got)
+        want = reference(*args)
+        try:
+            check_array(
+                f"{name} on test input {number}",
+                got,
+                want,
+                rtol=rtol,
+                atol=atol,
+                hint=hint,
+                quiet=True,
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error} (input {number} of {len(inputs)})") from None
+    print(f"Correct: {name} agrees with the reference on {len(inputs)} inputs.")
+
+
+def check_true(name: str, condition: bool, hint: str) -> None:
+    """Fail with `hint` unless `condition` holds; print a confirmation otherwise."""
+    if not bool(condition):
+        raise AssertionError(f"Not yet: {name}. {hint}")
+    print(f"Correct: {name}.")

@@ -1,0 +1,43 @@
+"""Shared test set-up: a headless matplotlib, quiet TensorFlow, no network, small data."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ["COURSE_OFFLINE"] = "1"  # tests never download
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every figure a test opens, so memory stays flat across the suite."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.fixture
+def shared_mnist_dir():
+    """The folder with the real MNIST test split, or skip where it is absent."""
+    if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"the offline MNIST copy is not at {SHARED_MNIST}")
+    return SHARED_MNIST
+
+
+@pytest.fixture
+def tiny_digits():
+    """64 stand-in digits in [0, 1] with labels: small, offline, always available."""
+    from course_lib.data import load_dataset
+
+    data = load_dataset("digits", "train", num_examples=64)
+    return data.images, data.labels

@@ -30,6 +30,14 @@ __all__ = [
 ]
 
 
+def _finish(fig: Figure) -> Figure:
+    """Detach `fig` from pyplot so Jupyter shows it once: as the cell's value, not also at
+    the end of the cell (which would draw it twice)."""
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def _as_images(images) -> np.ndarray:
     """(N, H, W) float array from (N, H, W) or (N, H, W, 1)."""
     images = np.asarray(images, dtype=np.float32)
@@ -105,8 +113,7 @@ def image_grid(
             ax.set_title(str(captions[index]), fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def reconstruction_rows(
@@ -150,8 +157,7 @@ def reconstruction_rows(
             ax.set_xticks([])
             ax.set_yticks([])
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def training_curves(
@@ -200,8 +206,7 @@ def training_curves(
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def latent_scatter(
@@ -246,8 +251,7 @@ def latent_scatter(
     ax.set_ylabel("$z_2$")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def latent_manifold(
@@ -307,5 +311,4 @@ def latent_manifold(
     ax.set_ylabel("$z_2$")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)

@@ -5,7 +5,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ["COURSE_OFFLINE"] = "1"  # tests never download
+# Unit tests never download; the notebook tests restore the caller's setting for the kernels.
+ORIGINAL_OFFLINE = os.environ.get("COURSE_OFFLINE")
+os.environ["COURSE_OFFLINE"] = "1"
 
 import matplotlib  # noqa: E402
 

@@ -8,7 +8,8 @@ Each notebook is executed by papermill with the profile's parameters (see
 `tools/profiles.py`); the executed copy goes to `<output root>/executed/`,
 and the notebook itself writes `<output root>/<stem>/metrics.json`. The table
 lists status, wall time, the dataset actually used and the headline figures
-read from each `metrics.json`. The exit status is 1 if any notebook failed.
+read from each `metrics.json`; it is also written to `<output root>/summary-<profile>.txt`.
+The exit status is 1 if any notebook failed.
 
 The output root is `outputs/` (or `COURSE_OUTPUT_DIR`); `--output-dir` moves it.
 Nothing here depends on the device: the same command runs on a CPU or a GPU.
@@ -148,8 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append(row)
     total = sum(r["seconds"] for r in rows)
+    table = format_table(rows)
     print()
-    print(format_table(rows))
+    print(table)
+    # Keep the table: the benchmark record of this profile on this machine.
+    summary = Path(root) / f"summary-{args.profile}.txt"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(table + "\n")
     print(
         f"\n{len(rows)} notebooks, {sum(r['status'] == 'ok' for r in rows)} ok, "
         f"{total / 60:.1f} minutes; executed copies in {Path(root) / 'executed'}"

@@ -1,0 +1,351 @@
+"""WGAN-GP: a Wasserstein GAN whose critic is kept 1-Lipschitz by a gradient penalty.
+
+Taught in notebook 07 (sections 3 and 4): the Wasserstein distance, the
+critic, the gradient penalty, and a comparison of stability with DCGAN.
+
+The critic `f` outputs an unbounded score, not a probability. By the
+Kantorovich-Rubinstein duality, `max over 1-Lipschitz f of E_data[f(x)] - E_g[f(x)]`
+is the Wasserstein-1 distance between the data and the generator. Gulrajani et
+al. (2017) enforce the Lipschitz constraint softly: they penalise
+`(||grad f(x_hat)||_2 - 1)^2` at random points `x_hat` on lines between real and
+generated images. The critic is trained `num_critic_steps` times per generator
+step, so that its score stays a good estimate of the distance the generator
+then descends.
+
+Example:
+    >>> generator = build_dcgan_generator(latent_dim=64, width=32)  # from course_lib.models.gan
+    >>> critic = build_critic(width=32)
+    >>> wgan = WGANGP(generator, critic, num_critic_steps=5, gp_weight=10.0, seed=0)
+    >>> wgan.compile(
+    ...     d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+    ...     g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+    ... )
+    >>> history = wgan.fit(images, epochs=1, batch_size=320)  # doctest: +SKIP
+
+The training step uses `tf.GradientTape`: this module needs the TensorFlow
+backend of Keras (the course's backend everywhere).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from course_lib._checks import check_image_shape, check_positive_int, check_value_range
+
+__all__ = ["WGANGP", "build_critic", "gradient_norms", "gradient_penalty"]
+
+# Inside the square root of the gradient norm: the derivative of sqrt(s) is
+# infinite at s = 0, so a critic with a zero gradient somewhere would give NaN
+# gradients without it. 1e-12 changes a norm near 1 by about 5e-13.
+NORM_EPSILON = 1e-12
+
+
+def build_critic(
+    image_shape: tuple[int, int, int] = (28, 28, 1),
+    width: int = 32,
+    name: str = "critic",
+) -> keras.Model:
+    """The WGAN-GP critic: notebook 06's discriminator without batch normalisation.
+
+    Taught in notebook 07, section 3. Why no batch normalisation: the gradient
+    penalty constrains the gradient of the critic with respect to *each* input
+    image, but batch normalisation makes each output depend on the whole batch,
+    so that per-image gradient no longer means what the penalty assumes
+    (Gulrajani et al. 2017, section 4). The output is a raw score (no sigmoid).
+
+    Args:
+        image_shape: `(height, width, channels)`, height and width divisible by 4.
+        width: filters of the first convolution (the second has `2 * width`).
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` mapping images to scores `(batch, 1)`.
+
+    Raises:
+        ValueError: a non-positive `width` or a bad `image_shape`.
+    """
+    width = check_positive_int(width, "width")
+    image_shape = tuple(image_shape)
+    valid = len(image_shape) == 3 and all(
+        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in image_shape
+    )
+    if not valid or image_shape[0] % 4 or image_shape[1] % 4:
+        raise ValueError(
+            "Expected `image_shape` (height, width, channels) with height and width "
+            f"divisible by 4, e.g. (28, 28, 1). Received: image_shape={image_shape!r}"
+        )
+    images = keras.Input(shape=image_shape, name="images")
+    x = layers.Conv2D(width, 4, strides=2, padding="same", name="conv_1")(images)
+    x = layers.LeakyReLU(0.2, name="conv_1_leaky_relu")(x)
+    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", name="conv_2")(x)
+    x = layers.LeakyReLU(0.2, name="conv_2_leaky_relu")(x)
+    x = layers.Flatten(name="flatten")(x)
+    scores = layers.Dense(1, name="score")(x)
+    return keras.Model(images, scores, name=name)
+
+
+def gradient_norms(critic, images):
+    """The norm `||grad_x f(x)||_2` of the critic's gradient at each image, shape `(batch,)`.
+
+    Computed as `sqrt(sum of squares + NORM_EPSILON)`, so that it and its own
+    gradient stay finite where the critic's gradient is exactly zero.
+
+    Args:
+        critic: a model mapping images to scores `(batch, 1)`.
+        images: a float tensor of images.
+    """
+    images = ops.convert_to_tensor(images, dtype="float32")
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        # Each score depends only on its own image (no batch normalisation), so
+        # the gradient of the sum is the per-image gradient, image by image.
+        scores = critic(images, training=True)
+    grads = tape.gradient(scores, images)
+    axes = list(range(1, len(images.shape)))
+    return ops.sqrt(ops.sum(ops.square(grads), axis=axes) + NORM_EPSILON)
+
+
+def gradient_penalty(critic, real_images, fake_images, epsilon=None, seed=None):
+    """The WGAN-GP penalty `mean((||grad f(x_hat)||_2 - 1)^2)` on random interpolates.
+
+    Taught in notebook 07, section 3. `x_hat = epsilon * real + (1 - epsilon) * fake`
+    with one `epsilon ~ U[0, 1]` per image: the optimal critic has gradient
+    norm 1 almost everywhere on such lines (Gulrajani et al. 2017, proposition 1).
+
+    Args:
+        critic: a model mapping images to scores `(batch, 1)`.
+        real_images: a batch of real images.
+        fake_images: a batch of generated images, the same shape.
+        epsilon: optional interpolation weights `(batch, 1, 1, 1)` (for tests);
+            drawn uniformly when None.
+        seed: a `keras.random.SeedGenerator` (or int) for `epsilon`.
+
+    Returns:
+        A scalar tensor.
+    """
+    real_images = ops.convert_to_tensor(real_images, dtype="float32")
+    fake_images = ops.convert_to_tensor(fake_images, dtype="float32")
+    if epsilon is None:
+        shape = (ops.shape(real_images)[0],) + (1,) * (len(real_images.shape) - 1)
+        epsilon = keras.random.uniform(shape, 0.0, 1.0, seed=seed)
+    interpolates = epsilon * real_images + (1.0 - epsilon) * fake_images
+    return ops.mean(ops.square(gradient_norms(critic, interpolates) - 1.0))
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class WGANGP(keras.Model):
+    """A Wasserstein GAN with gradient penalty: `num_critic_steps` critic steps per generator step.
+
+    Taught in notebook 07, section 3. Each `train_step` takes a batch of real
+    images and splits it into `num_critic_steps` chunks (so feed batches of
+    `num_critic_steps * m`); for each chunk, on fresh noise, it minimises the
+    critic loss
+
+        d_loss = E[f(G(z))] - E[f(x)] + gp_weight * gradient_penalty,
+
+    then it makes one generator step with `g_loss = -E[f(G(z))]` on `m` fresh
+    noise vectors. A fresh real chunk per critic step is the algorithm of the
+    paper; every real image is used once per epoch.
+
+    Args:
+        generator: maps `(batch, latent_dim)` noise to images.
+        critic: maps images to scores `(batch, 1)`; no batch normalisation.
+        num_critic_steps: critic updates per generator update (5 in the paper).
+        gp_weight: the penalty's weight lambda (10 in the paper).
+        seed: the seed of the model's `keras.random.SeedGenerator` (noise and
+            interpolation weights, fresh at every step).
+        value_range: the documented pixel range, checked by `fit` on arrays.
+
+    Metrics (the `fit` history keys): `d_loss` (the critic loss), `g_loss`,
+    `gradient_penalty`, and `w_distance`, the critic's estimate
+    `E[f(x)] - E[f(G(z))]` of the Wasserstein distance (before the penalty).
+
+    Raises:
+        ValueError: a non-positive `num_critic_steps`, a negative `gp_weight`,
+            or networks that do not fit together.
+    """
+
+    def __init__(
+        self,
+        generator,
+        critic,
+        num_critic_steps: int = 5,
+        gp_weight: float = 10.0,
+        seed=None,
+        value_range=(-1.0, 1.0),
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_critic_steps = check_positive_int(num_critic_steps, "num_critic_steps")
+        if not float(gp_weight) >= 0.0:
+            raise ValueError(
+                "Expected `gp_weight` to be a non-negative number. "
+                f"Received: gp_weight={gp_weight!r}"
+            )
+        latent_shape = tuple(generator.inputs[0].shape[1:])
+        if len(generator.inputs) != 1 or len(latent_shape) != 1:
+            raise ValueError(
+                "Expected a generator whose one input is a flat noise vector (batch, latent_dim). "
+                f"Received: inputs {[tuple(i.shape) for i in generator.inputs]}"
+            )
+        image_shape = tuple(generator.outputs[0].shape[1:])
+        critic_shape = tuple(critic.inputs[0].shape[1:])
+        if image_shape != critic_shape:
+            raise ValueError(
+                "Expected the critic to take what the generator makes. Received: "
+                f"generator output {image_shape}, critic input {critic_shape}"
+            )
+        self.generator = generator
+        self.critic = critic
+        self.gp_weight = float(gp_weight)
+        self.latent_dim = int(latent_shape[0])
+        self.image_shape = image_shape
+        self.seed = seed
+        self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.gp_tracker = keras.metrics.Mean(name="gradient_penalty")
+        self.w_distance_tracker = keras.metrics.Mean(name="w_distance")
+        # Both networks are built functional models, so this model is too; saying so
+        # lets BackupAndRestore (resumable training) accept it before the first step.
+        self.built = True
+
+    @property
+    def discriminator(self):
+        """The critic, under the name the other GAN models use."""
+        return self.critic
+
+    @property
+    def metrics(self):
+        # Listed here so that fit() resets them at the start of every epoch.
+        return [self.d_loss_tracker, self.g_loss_tracker, self.gp_tracker, self.w_distance_tracker]
+
+    def call(self, z, training=False):
+        """Generate images from noise `z`."""
+        return self.generator(z, training=training)
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        """Set the critic's and the generator's optimizers and **build** both.
+
+        Why build here: an optimizer creates its slots lazily at its first step;
+        `BackupAndRestore` would otherwise restore into nothing and silently
+        start them afresh. The paper uses Adam(1e-4, beta_1=0, beta_2=0.9).
+
+        Raises:
+            ValueError: the same optimizer object twice.
+        """
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "Expected two optimizer objects, one per network (each keeps its own state). "
+                "Received: the same object twice"
+            )
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        self.d_optimizer.build(self.critic.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking the images' shape and value range.
+
+        Raises:
+            ValueError: images of a shape the networks were not built for, or
+                values outside `value_range`.
+        """
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            spec = spec[0] if isinstance(spec, tuple) else spec
+            check_image_shape(spec.shape, self.image_shape, "images")
+            if self.value_range is not None:
+                for batch in x.take(1):
+                    batch = batch[0] if isinstance(batch, tuple) else batch
+                    check_value_range(batch.numpy(), *self.value_range, name="images")
+        elif x is not None:
+            check_image_shape(np.shape(x), self.image_shape, "images")
+            if self.value_range is not None:
+                check_value_range(x, *self.value_range, name="images")
+        return super().fit(x, *args, **kwargs)
+
+    def train_step(self, data):
+        images = data[0] if isinstance(data, (tuple, list)) else data
+        check_image_shape(images.shape, self.image_shape, "images")  # static: once, when traced
+        batch_size = ops.shape(images)[0]
+        # A chunk per critic step; a batch smaller than num_critic_steps reuses images.
+        chunk = ops.maximum(batch_size // self.num_critic_steps, 1)
+
+        for step in range(self.num_critic_steps):
+            indices = (step * chunk + ops.arange(chunk)) % batch_size
+            real = ops.take(images, indices, axis=0)
+            z = keras.random.normal((chunk, self.latent_dim), seed=self.seed_generator)
+            fake = self.generator(z, training=True)
+            with tf.GradientTape() as tape:
+                real_scores = self.critic(real, training=True)
+                fake_scores = self.critic(fake, training=True)
+                w_distance = ops.mean(real_scores) - ops.mean(fake_scores)
+                penalty = gradient_penalty(self.critic, real, fake, seed=self.seed_generator)
+                d_loss = -w_distance + self.gp_weight * penalty
+            grads = tape.gradient(d_loss, self.critic.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.critic.trainable_weights, strict=True))
+
+        z = keras.random.normal((chunk, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            g_loss = -ops.mean(self.critic(self.generator(z, training=True), training=True))
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
+
+        # The last critic step's values: the critic at its freshest.
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.gp_tracker.update_state(penalty)
+        self.w_distance_tracker.update_state(w_distance)
+        return {m.name: m.result() for m in self.metrics}
+
+    def generate(self, num_samples: int, seed: int | None = None, batch_size: int = 500):
+        """Draw `num_samples` images as a NumPy array in `value_range`.
+
+        Args:
+            num_samples: how many.
+            seed: seeds the noise (NumPy) for repeatable samples; None draws from
+                the model's `SeedGenerator`.
+            batch_size: images per generator call.
+        """
+        num_samples = check_positive_int(num_samples, "num_samples")
+        if seed is not None:
+            rng = np.random.default_rng(seed)
+            z = rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
+        else:
+            z = ops.convert_to_numpy(
+                keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
+            )
+        # Direct calls in chunks rather than `predict`: no tf.function retraced per size.
+        batch_size = check_positive_int(batch_size, "batch_size")
+        chunks = [
+            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            for i in range(0, num_samples, batch_size)
+        ]
+        return np.concatenate(chunks)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "critic": keras.saving.serialize_keras_object(self.critic),
+                "num_critic_steps": self.num_critic_steps,
+                "gp_weight": self.gp_weight,
+                "seed": self.seed,
+                "value_range": self.value_range,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["critic"] = keras.saving.deserialize_keras_object(config["critic"])
+        return cls(**config)

@@ -156,7 +156,9 @@ class FeatureExtractor:
 
         self.classifier = classifier
         self.model = keras.Model(
-            classifier.inputs, classifier.get_layer(FEATURE_LAYER).output, name="feature_extractor"
+            classifier.inputs[0],
+            classifier.get_layer(FEATURE_LAYER).output,
+            name="feature_extractor",
         )
         self.validation_accuracy = float(validation_accuracy)
         self.num_features = int(self.model.output.shape[-1])

@@ -1,0 +1,569 @@
+"""Generative adversarial networks: MLP and DCGAN networks and the GAN training algorithm.
+
+Taught in notebooks 05 (GAN fundamentals: the minimax game, the optimal
+discriminator, the non-saturating loss, the MLP GAN) and 06 (DCGAN).
+
+The networks are plain named functional models built by `build_*` functions.
+The discriminator returns a *logit* (no sigmoid): the losses are computed from
+logits with `softplus`, which stays finite where `log(sigmoid(x))` underflows.
+The algorithm lives in the thin `GAN` model, whose `train_step` makes one
+discriminator update and then one generator update on fresh noise: the
+alternating updates of Goodfellow et al. (2014).
+
+Example:
+    >>> generator = build_dcgan_generator(latent_dim=64, width=32)
+    >>> discriminator = build_dcgan_discriminator(width=32)
+    >>> gan = GAN(generator, discriminator, seed=0)
+    >>> gan.compile(
+    ...     d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...     g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ... )
+    >>> history = gan.fit(train_images, epochs=1, batch_size=64, verbose=2)  # doctest: +SKIP
+
+The training step uses `tf.GradientTape`, so this module needs the TensorFlow
+backend of Keras (the course's backend everywhere).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from course_lib._checks import (
+    check_choice,
+    check_image_shape,
+    check_positive_int,
+    check_value_range,
+)
+
+__all__ = [
+    "GAN",
+    "GENERATOR_LOSSES",
+    "build_dcgan_discriminator",
+    "build_dcgan_generator",
+    "build_mlp_discriminator",
+    "build_mlp_generator",
+    "discriminator_loss",
+    "generator_loss",
+    "jensen_shannon_divergence",
+    "optimal_discriminator",
+    "value_function",
+]
+
+GENERATOR_LOSSES = ("non_saturating", "saturating")
+
+
+# --------------------------------------------------------------------------- theory helpers
+
+
+def optimal_discriminator(p_data, p_g):
+    """The best possible discriminator for a fixed generator: `p_data / (p_data + p_g)`.
+
+    Taught in notebook 05, section 1. Where both densities are zero the
+    discriminator is irrelevant; we return 0.5 there rather than NaN.
+
+    Args:
+        p_data: densities (or histogram probabilities) of the data at some points.
+        p_g: densities of the generator's distribution at the same points.
+
+    Returns:
+        A NumPy array of `D*(x)` in `[0, 1]`.
+
+    Raises:
+        ValueError: shapes differ or a density is negative.
+
+    Example:
+        >>> optimal_discriminator([0.2, 0.0], [0.2, 0.1])
+        array([0.5, 0. ])
+    """
+    p_data = np.asarray(p_data, dtype=np.float64)
+    p_g = np.asarray(p_g, dtype=np.float64)
+    if p_data.shape != p_g.shape:
+        raise ValueError(
+            "Expected `p_data` and `p_g` of one shape. "
+            f"Received: p_data.shape={p_data.shape}, p_g.shape={p_g.shape}"
+        )
+    if np.any(p_data < 0) or np.any(p_g < 0):
+        raise ValueError("Expected non-negative densities. Received: a negative value")
+    total = p_data + p_g
+    return np.divide(p_data, total, out=np.full_like(total, 0.5), where=total > 0)
+
+
+def value_function(p_data, p_g, d):
+    """The GAN value `V(D, G) = E_data[log D(x)] + E_g[log(1 - D(x))]` on a discrete grid.
+
+    `p_data` and `p_g` are probabilities of the grid's cells (each sums to 1);
+    `d` is the discriminator's output in each cell. Taught in notebook 05, section 1.
+
+    Returns:
+        The value, a float (terms with zero probability contribute nothing).
+    """
+    p_data, p_g, d = (np.asarray(a, dtype=np.float64) for a in (p_data, p_g, d))
+    with np.errstate(divide="ignore"):
+        real = np.where(p_data > 0, p_data * np.log(np.where(p_data > 0, d, 1.0)), 0.0)
+        fake = np.where(p_g > 0, p_g * np.log(np.where(p_g > 0, 1.0 - d, 1.0)), 0.0)
+    return float(np.sum(real) + np.sum(fake))
+
+
+def jensen_shannon_divergence(p, q):
+    """The Jensen-Shannon divergence (in nats) between two discrete distributions.
+
+    `JS(p, q) = KL(p || m) / 2 + KL(q || m) / 2` with `m = (p + q) / 2`; it lies
+    in `[0, log 2]`. Taught in notebook 05, section 1, where
+    `V(D*, G) = -log 4 + 2 JS(p_data, p_g)` is checked numerically.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(a, b):
+        mask = a > 0
+        return float(np.sum(a[mask] * np.log(a[mask] / b[mask])))
+
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def discriminator_loss(real_logits, fake_logits, label_smoothing: float = 0.0):
+    """Binary cross-entropy of the discriminator: real images are 1, generated ones 0.
+
+    `-log D(x) - log(1 - D(G(z)))` written with logits:
+    `softplus(-real) + softplus(fake)`. With `label_smoothing = s` the real
+    target is `1 - s` (one-sided label smoothing, Salimans et al. 2016).
+
+    Returns:
+        A scalar tensor: the sum of the real and the fake terms, each averaged
+        over the batch (`2 log 2 ~ 1.386` when `D` outputs 0.5 everywhere).
+    """
+    target = 1.0 - label_smoothing
+    real_term = target * ops.softplus(-real_logits) + (1.0 - target) * ops.softplus(real_logits)
+    fake_term = ops.softplus(fake_logits)
+    return ops.mean(real_term) + ops.mean(fake_term)
+
+
+def generator_loss(fake_logits, kind: str = "non_saturating"):
+    """The generator's loss from the discriminator's logits on generated images.
+
+    - `"non_saturating"`: `-log D(G(z)) = softplus(-logit)`, whose gradient is
+      large when the discriminator rejects the samples (early in training);
+    - `"saturating"`: the minimax loss `log(1 - D(G(z))) = -softplus(logit)`,
+      whose gradient vanishes exactly then. Notebook 05, section 2, plots both.
+
+    Returns:
+        A scalar tensor, averaged over the batch.
+    """
+    check_choice(kind, "kind", GENERATOR_LOSSES)
+    if kind == "non_saturating":
+        return ops.mean(ops.softplus(-fake_logits))
+    return -ops.mean(ops.softplus(fake_logits))
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def _check_shape(shape, name: str) -> tuple[int, ...]:
+    shape = tuple(shape)
+    if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in shape):
+        raise ValueError(
+            f"Expected `{name}` to be a tuple of positive integers, e.g. (28, 28, 1). "
+            f"Received: {name}={shape!r}"
+        )
+    return shape
+
+
+def build_mlp_generator(
+    latent_dim: int = 64,
+    data_shape: tuple[int, ...] = (28, 28, 1),
+    hidden_units: tuple[int, ...] = (256, 512),
+    output_activation: str | None = "tanh",
+    name: str = "mlp_generator",
+) -> keras.Model:
+    """The original GAN's generator: fully connected layers from `z` to a data point.
+
+    Taught in notebook 05 (sections 3 and 4). Leaky ReLUs keep gradients alive in
+    every unit; `tanh` maps images to `[-1, 1]`, the range of the training data.
+
+    Args:
+        latent_dim: the size of the noise vector `z`.
+        data_shape: the shape of one output, `(28, 28, 1)` for digits or `(2,)`
+            for the 2-D toy.
+        hidden_units: widths of the hidden layers.
+        output_activation: `"tanh"` for images in `[-1, 1]`, `None` for
+            unbounded data such as the 2-D toy.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` mapping `(batch, latent_dim)` to `(batch, *data_shape)`.
+
+    Raises:
+        ValueError: a non-positive `latent_dim` or a bad shape or width.
+    """
+    check_positive_int(latent_dim, "latent_dim")
+    data_shape = _check_shape(data_shape, "data_shape")
+    for units in hidden_units:
+        check_positive_int(units, "hidden_units")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    x = z
+    for index, units in enumerate(hidden_units):
+        x = layers.Dense(units, name=f"dense_{index}")(x)
+        x = layers.LeakyReLU(0.2, name=f"leaky_relu_{index}")(x)
+    x = layers.Dense(math.prod(data_shape), activation=output_activation, name="output")(x)
+    x = layers.Reshape(data_shape, name="reshape")(x)
+    return keras.Model(z, x, name=name)
+
+
+def build_mlp_discriminator(
+    data_shape: tuple[int, ...] = (28, 28, 1),
+    hidden_units: tuple[int, ...] = (512, 256),
+    dropout_rate: float = 0.3,
+    name: str = "mlp_discriminator",
+) -> keras.Model:
+    """The original GAN's discriminator: fully connected layers to one logit.
+
+    Taught in notebook 05 (sections 3 and 4). Dropout slows the discriminator
+    down a little, so it does not win the game before the generator learns.
+
+    Args:
+        data_shape: the shape of one input, `(28, 28, 1)` or `(2,)`.
+        hidden_units: widths of the hidden layers.
+        dropout_rate: dropout after each hidden layer (0 for none).
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` mapping `(batch, *data_shape)` to logits `(batch, 1)`.
+    """
+    data_shape = _check_shape(data_shape, "data_shape")
+    for units in hidden_units:
+        check_positive_int(units, "hidden_units")
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(
+            f"Expected `dropout_rate` in [0, 1). Received: dropout_rate={dropout_rate!r}"
+        )
+    inputs = keras.Input(shape=data_shape, name="x")
+    x = layers.Flatten(name="flatten")(inputs) if len(data_shape) > 1 else inputs
+    for index, units in enumerate(hidden_units):
+        x = layers.Dense(units, name=f"dense_{index}")(x)
+        x = layers.LeakyReLU(0.2, name=f"leaky_relu_{index}")(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate, name=f"dropout_{index}")(x)
+    logits = layers.Dense(1, name="logit")(x)
+    return keras.Model(inputs, logits, name=name)
+
+
+def _check_image_shape_for_dcgan(image_shape) -> tuple[int, int, int]:
+    image_shape = _check_shape(image_shape, "image_shape")
+    if len(image_shape) != 3 or image_shape[0] % 4 or image_shape[1] % 4:
+        raise ValueError(
+            "Expected `image_shape` (height, width, channels) with height and width "
+            f"divisible by 4, e.g. (28, 28, 1). Received: image_shape={image_shape!r}"
+        )
+    return image_shape
+
+
+def build_dcgan_generator(
+    latent_dim: int = 64,
+    width: int = 32,
+    image_shape: tuple[int, int, int] = (28, 28, 1),
+    name: str = "dcgan_generator",
+) -> keras.Model:
+    """A DCGAN generator: project `z`, then two stride-2 transposed convolutions.
+
+    Taught in notebook 06, section 1. Follows Radford et al. (2016): no pooling
+    (strided transposed convolutions upsample), batch normalisation in every
+    layer but the output, ReLU inside and `tanh` at the output. `width` sets
+    the filters (`2 * width` at 7x7, `width` at 14x14): the TensorFlow tutorial
+    uses the equivalent of `width=64` with an extra 7x7 layer; `width=32` is
+    about 4x cheaper and is what makes a CPU run of minutes possible.
+
+    Args:
+        latent_dim: the size of `z`.
+        width: filters of the last hidden layer.
+        image_shape: `(height, width, channels)` with height and width divisible by 4.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` mapping `(batch, latent_dim)` to images in `[-1, 1]`.
+
+    Raises:
+        ValueError: a non-positive `latent_dim` or `width`, or a bad `image_shape`.
+    """
+    check_positive_int(latent_dim, "latent_dim")
+    check_positive_int(width, "width")
+    height, cols, channels = _check_image_shape_for_dcgan(image_shape)
+    h, w = height // 4, cols // 4
+    z = keras.Input(shape=(latent_dim,), name="z")
+    # Bias is redundant before batch normalisation (its beta plays that role).
+    x = layers.Dense(h * w * 2 * width, use_bias=False, name="project")(z)
+    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.ReLU(name="project_relu")(x)
+    x = layers.Reshape((h, w, 2 * width), name="reshape")(x)
+    x = layers.Conv2DTranspose(
+        width, 4, strides=2, padding="same", use_bias=False, name="upsample_1"
+    )(x)
+    x = layers.BatchNormalization(name="upsample_1_bn")(x)
+    x = layers.ReLU(name="upsample_1_relu")(x)
+    images = layers.Conv2DTranspose(
+        channels, 4, strides=2, padding="same", activation="tanh", name="upsample_2"
+    )(x)
+    return keras.Model(z, images, name=name)
+
+
+def build_dcgan_discriminator(
+    image_shape: tuple[int, int, int] = (28, 28, 1),
+    width: int = 32,
+    dropout_rate: float = 0.0,
+    name: str = "dcgan_discriminator",
+) -> keras.Model:
+    """A DCGAN discriminator: two stride-2 convolutions with leaky ReLUs, then one logit.
+
+    Taught in notebook 06, section 1. Strided convolutions downsample (no
+    pooling); leaky ReLU (slope 0.2) everywhere; batch normalisation on the
+    second layer but not on the input layer, as the DCGAN paper advises.
+
+    Args:
+        image_shape: `(height, width, channels)` with height and width divisible by 4.
+        width: filters of the first layer (the second has `2 * width`).
+        dropout_rate: dropout after each convolution (0 for none).
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` mapping images to logits `(batch, 1)`.
+    """
+    check_positive_int(width, "width")
+    image_shape = _check_image_shape_for_dcgan(image_shape)
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(
+            f"Expected `dropout_rate` in [0, 1). Received: dropout_rate={dropout_rate!r}"
+        )
+    images = keras.Input(shape=image_shape, name="images")
+    x = layers.Conv2D(width, 4, strides=2, padding="same", name="conv_1")(images)
+    x = layers.LeakyReLU(0.2, name="conv_1_leaky_relu")(x)
+    if dropout_rate > 0:
+        x = layers.Dropout(dropout_rate, name="conv_1_dropout")(x)
+    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=False, name="conv_2")(x)
+    x = layers.BatchNormalization(name="conv_2_bn")(x)
+    x = layers.LeakyReLU(0.2, name="conv_2_leaky_relu")(x)
+    if dropout_rate > 0:
+        x = layers.Dropout(dropout_rate, name="conv_2_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    logits = layers.Dense(1, name="logit")(x)
+    return keras.Model(images, logits, name=name)
+
+
+# --------------------------------------------------------------------------- the algorithm
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class GAN(keras.Model):
+    """A GAN trained with alternating updates: one discriminator step, then one generator step.
+
+    Taught in notebooks 05 (section 4) and 06. Each `train_step`:
+
+    1. draws fresh noise `z`, generates `G(z)`, and updates the discriminator on
+       the real batch (target 1) and the generated batch (target 0);
+    2. draws fresh noise again and updates the generator, through the
+       discriminator, with the non-saturating loss `-log D(G(z))` (or the
+       saturating minimax loss, for comparison).
+
+    Only the network being updated changes in each step: the discriminator's
+    gradients are applied to its own weights, the generator's to its own.
+
+    Args:
+        generator: maps `(batch, latent_dim)` noise to data.
+        discriminator: maps data to logits `(batch, 1)`.
+        seed: the seed of the model's `keras.random.SeedGenerator` (all noise
+            comes from it, fresh at every step).
+        value_range: the documented pixel range of the training data, checked by
+            `fit` on arrays (and on the first batch of a dataset); `None` turns
+            the check off (e.g. the 2-D toy).
+
+    Metrics (the `fit` history keys): `d_loss`, `g_loss`, `d_real` (mean
+    `D(x)` on real data) and `d_fake` (mean `D(G(z))`).
+
+    Raises:
+        ValueError: networks whose shapes do not fit together.
+    """
+
+    def __init__(self, generator, discriminator, seed=None, value_range=(-1.0, 1.0), **kwargs):
+        super().__init__(**kwargs)
+        latent_shape = tuple(generator.inputs[0].shape[1:])
+        if len(latent_shape) != 1 or latent_shape[0] is None:
+            raise ValueError(
+                "Expected a generator whose input is a flat noise vector (batch, latent_dim). "
+                f"Received: input shape {tuple(generator.inputs[0].shape)}"
+            )
+        data_shape = tuple(generator.outputs[0].shape[1:])
+        d_input_shape = tuple(discriminator.inputs[0].shape[1:])
+        if data_shape != d_input_shape:
+            raise ValueError(
+                "Expected the discriminator to take what the generator makes. Received: "
+                f"generator output {data_shape}, discriminator input {d_input_shape}"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_shape[0])
+        self.data_shape = data_shape
+        self.seed = seed
+        self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.g_loss_kind = "non_saturating"
+        self.label_smoothing = 0.0
+        # Both networks are built functional models, so the GAN is too; saying so lets
+        # BackupAndRestore restore into it before the first step.
+        self.built = True
+
+    @property
+    def metrics(self):
+        # Listed here so that fit() resets them at the start of every epoch.
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    def call(self, z, training=False):
+        """Generate data from noise `z` (so `gan(z)` is `gan.generator(z)`)."""
+        return self.generator(z, training=training)
+
+    def compile(
+        self,
+        d_optimizer,
+        g_optimizer,
+        g_loss: str = "non_saturating",
+        label_smoothing: float = 0.0,
+        **kwargs,
+    ):
+        """Set both optimizers and the generator loss, and **build** both optimizers.
+
+        Why build them here: `keras.callbacks.BackupAndRestore` saves the model's
+        variables, but an optimizer creates its slots (Adam's moments, the
+        iteration count) lazily at its first step. Unbuilt at restore time, they
+        would be silently reset; built now, they are restored exactly.
+
+        Args:
+            d_optimizer: the discriminator's optimizer (e.g. Adam(2e-4, beta_1=0.5)).
+            g_optimizer: the generator's optimizer; must be a different object.
+            g_loss: `"non_saturating"` (default) or `"saturating"`.
+            label_smoothing: one-sided label smoothing of the real target, in [0, 0.5).
+        """
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "Expected two optimizer objects, one per network (each keeps its own state). "
+                "Received: the same object twice"
+            )
+        check_choice(g_loss, "g_loss", GENERATOR_LOSSES)
+        if not 0.0 <= label_smoothing < 0.5:
+            raise ValueError(
+                "Expected `label_smoothing` in [0, 0.5). "
+                f"Received: label_smoothing={label_smoothing!r}"
+            )
+        # No Keras optimizer of its own: the two below do all the updating.
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.g_loss_kind = g_loss
+        self.label_smoothing = float(label_smoothing)
+
+    def _check_data_shape(self, shape, name="images"):
+        check_image_shape(shape, self.data_shape, name)
+
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking the data's shape and value range.
+
+        Raises:
+            ValueError: data of a shape the networks were not built for, or values
+                outside `value_range`.
+        """
+        if isinstance(x, tf.data.Dataset):
+            # A dataset shuffles itself (make_tf_dataset does); Keras warns otherwise.
+            kwargs.setdefault("shuffle", False)
+            spec = x.element_spec
+            spec = spec[0] if isinstance(spec, tuple) else spec
+            self._check_data_shape(spec.shape, "images")
+            if self.value_range is not None:
+                for batch in x.take(1):
+                    batch = batch[0] if isinstance(batch, tuple) else batch
+                    check_value_range(batch.numpy(), *self.value_range, name="images")
+        elif x is not None:
+            self._check_data_shape(np.shape(x), "images")
+            if self.value_range is not None:
+                check_value_range(x, *self.value_range, name="images")
+        return super().fit(x, *args, **kwargs)
+
+    def train_step(self, data):
+        images = data[0] if isinstance(data, (tuple, list)) else data
+        self._check_data_shape(images.shape)  # static shape: checked once, when traced
+        batch_size = ops.shape(images)[0]
+
+        # 1. Discriminator step on real data and on fresh samples (generator fixed).
+        z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        fake = self.generator(z, training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(images, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(
+            zip(grads, self.discriminator.trainable_weights, strict=True)
+        )
+
+        # 2. Generator step on new noise, through the just-updated discriminator.
+        z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            logits = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = generator_loss(logits, self.g_loss_kind)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
+
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
+        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def generate(self, num_samples: int, seed: int | None = None, batch_size: int = 500):
+        """Draw `num_samples` samples as a NumPy array (in `value_range`).
+
+        Args:
+            num_samples: how many.
+            seed: a seed for repeatable samples; None draws from the model's
+                `SeedGenerator` (different samples each call).
+            batch_size: samples per generator call.
+        """
+        check_positive_int(num_samples, "num_samples")
+        if seed is not None:
+            z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
+            z = z.astype("float32")
+        else:
+            z = ops.convert_to_numpy(
+                keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
+            )
+        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+                "seed": self.seed,
+                "value_range": self.value_range,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)

@@ -52,6 +52,9 @@ def set_seed(seed: int = 0, deterministic: bool = False) -> None:
     import tensorflow as tf
 
     keras.utils.set_random_seed(int(seed))
+    # Random ops inside tf.data maps (e.g. training noise) draw from TF's global
+    # generator, which set_random_seed does not reseed.
+    tf.random.set_global_generator(tf.random.Generator.from_seed(int(seed)))
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 

@@ -1,0 +1,442 @@
+"""Autoencoders: dense and convolutional encoder/decoder builders and the model that joins them.
+
+Taught in notebook 01 (sections 1-5: the dense autoencoder, its joint training, the
+mistake of training its halves apart, the latent-size sweep beside PCA, 2-D codes)
+and notebook 02 (section 1: the convolutional autoencoder; sections 2-5 reuse it
+for restoration, anomaly detection, features and compression).
+
+An encoder `f` maps an image `x` to a code `z = f(x)` with `latent_dim`
+numbers; a decoder `g` maps a code back to an image `x_hat = g(z)`. The
+`Autoencoder` trains both **jointly**, end to end, on one reconstruction loss,
+so the code is whatever the decoder can best use.
+
+Example:
+    >>> encoder = build_dense_encoder(latent_dim=32)
+    >>> decoder = build_dense_decoder(latent_dim=32)
+    >>> autoencoder = Autoencoder(encoder, decoder, loss="mse")
+    >>> autoencoder.compile(optimizer="adam")
+    >>> # autoencoder.fit(images, epochs=10)  # images only: the target is the input
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from course_lib._checks import (
+    check_choice,
+    check_image_shape,
+    check_positive_int,
+    check_value_range,
+)
+
+__all__ = [
+    "Autoencoder",
+    "build_conv_decoder",
+    "build_conv_encoder",
+    "build_dense_decoder",
+    "build_dense_encoder",
+]
+
+LOSSES = ("mse", "bce")
+OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
+
+
+def _check_image_shape_arg(image_shape) -> tuple[int, int, int]:
+    shape = tuple(image_shape)
+    if len(shape) != 3 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
+        raise ValueError(
+            "Expected `image_shape` to be (height, width, channels) of positive integers. "
+            f"Received: image_shape={image_shape!r}"
+        )
+    return tuple(int(s) for s in shape)
+
+
+def _check_units(units, name: str) -> tuple[int, ...]:
+    try:
+        units = tuple(units)
+    except TypeError:
+        raise ValueError(
+            f"Expected `{name}` to be a sequence of positive integers. Received: {name}={units!r}"
+        ) from None
+    for value in units:
+        check_positive_int(value, name)
+    return tuple(int(v) for v in units)
+
+
+def build_dense_encoder(
+    latent_dim: int,
+    *,
+    image_shape=(28, 28, 1),
+    hidden_units=(64, 32),
+    activation: str | None = "relu",
+    name: str = "dense_encoder",
+) -> keras.Model:
+    """An MLP encoder: flatten, hidden `Dense` layers, then a linear code of `latent_dim`.
+
+    The code layer is linear (no activation) so codes may take any real value;
+    `hidden_units=()` with `activation=None` gives the linear encoder of the
+    PCA comparison (notebook 01, section 3).
+
+    Args:
+        latent_dim: the size of the code, the bottleneck.
+        image_shape: `(height, width, channels)` of one input image.
+        hidden_units: widths of the hidden layers, from the input inward.
+        activation: the hidden layers' activation (`None` for linear).
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from images `image_shape` to codes `(latent_dim,)`.
+
+    Raises:
+        ValueError: a non-positive `latent_dim` or width, or a malformed `image_shape`.
+
+    Example:
+        >>> build_dense_encoder(32).output_shape
+        (None, 32)
+    """
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    image_shape = _check_image_shape_arg(image_shape)
+    hidden_units = _check_units(hidden_units, "hidden_units")
+    inputs = keras.Input(shape=image_shape, name="images")
+    x = layers.Flatten(name="flatten")(inputs)
+    for index, units in enumerate(hidden_units):
+        x = layers.Dense(units, activation=activation, name=f"hidden_{index}")(x)
+    z = layers.Dense(latent_dim, name="z")(x)
+    return keras.Model(inputs, z, name=name)
+
+
+def build_dense_decoder(
+    latent_dim: int,
+    *,
+    image_shape=(28, 28, 1),
+    hidden_units=(32, 64),
+    activation: str | None = "relu",
+    output_activation: str = "sigmoid",
+    name: str = "dense_decoder",
+) -> keras.Model:
+    """An MLP decoder, the mirror of `build_dense_encoder`.
+
+    Why a sigmoid output by default: pixels live in [0, 1], and the sigmoid
+    keeps the reconstruction there and pairs naturally with the BCE loss.
+    `output_activation="linear"` gives the linear decoder of the PCA comparison.
+
+    Args:
+        latent_dim: the size of the code.
+        image_shape: `(height, width, channels)` of one output image.
+        hidden_units: widths of the hidden layers, from the code outward.
+        activation: the hidden layers' activation (`None` for linear).
+        output_activation: `"sigmoid"` or `"linear"`.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from codes `(latent_dim,)` to images `image_shape`.
+
+    Raises:
+        ValueError: a non-positive `latent_dim` or width, a malformed
+            `image_shape` or an unknown `output_activation`.
+
+    Example:
+        >>> build_dense_decoder(32).output_shape
+        (None, 28, 28, 1)
+    """
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    image_shape = _check_image_shape_arg(image_shape)
+    hidden_units = _check_units(hidden_units, "hidden_units")
+    check_choice(output_activation, "output_activation", OUTPUT_ACTIVATIONS)
+    codes = keras.Input(shape=(latent_dim,), name="z")
+    x = codes
+    for index, units in enumerate(hidden_units):
+        x = layers.Dense(units, activation=activation, name=f"hidden_{index}")(x)
+    x = layers.Dense(int(np.prod(image_shape)), activation=output_activation, name="pixels")(x)
+    outputs = layers.Reshape(image_shape, name="images")(x)
+    return keras.Model(codes, outputs, name=name)
+
+
+def _check_conv_shape(image_shape, filters) -> None:
+    # Each stride-2 convolution halves the size; the decoder must land back on it exactly.
+    factor = 2 ** len(filters)
+    height, width, _ = image_shape
+    if height % factor or width % factor:
+        raise ValueError(
+            f"Expected `image_shape` height and width divisible by {factor} "
+            f"(one halving per entry of filters={filters}). Received: image_shape={image_shape}"
+        )
+
+
+def build_conv_encoder(
+    latent_dim: int,
+    *,
+    image_shape=(28, 28, 1),
+    filters=(32, 64),
+    name: str = "conv_encoder",
+) -> keras.Model:
+    """A convolutional encoder: stride-2 3x3 convolutions, then a linear code.
+
+    Why convolutions: the same small filter is applied everywhere, so the
+    network knows that nearby pixels belong together and that a stroke is a
+    stroke wherever it is; it needs far fewer weights than a dense layer.
+
+    Args:
+        latent_dim: the size of the code.
+        image_shape: `(height, width, channels)`; height and width must be
+            divisible by `2 ** len(filters)`.
+        filters: channels of each stride-2 convolution.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from images to codes `(latent_dim,)`.
+
+    Raises:
+        ValueError: a non-positive `latent_dim` or filter count, or an image
+            shape the strides do not divide.
+
+    Example:
+        >>> build_conv_encoder(32).output_shape
+        (None, 32)
+    """
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    image_shape = _check_image_shape_arg(image_shape)
+    filters = _check_units(filters, "filters")
+    _check_conv_shape(image_shape, filters)
+    inputs = keras.Input(shape=image_shape, name="images")
+    x = inputs
+    for index, channels in enumerate(filters):
+        x = layers.Conv2D(
+            channels, 3, strides=2, padding="same", activation="relu", name=f"conv_{index}"
+        )(x)
+    x = layers.Flatten(name="flatten")(x)
+    z = layers.Dense(latent_dim, name="z")(x)
+    return keras.Model(inputs, z, name=name)
+
+
+def build_conv_decoder(
+    latent_dim: int,
+    *,
+    image_shape=(28, 28, 1),
+    filters=(64, 32),
+    output_activation: str = "sigmoid",
+    name: str = "conv_decoder",
+) -> keras.Model:
+    """A convolutional decoder, the mirror of `build_conv_encoder`.
+
+    A `Dense` layer lifts the code to a small feature map; stride-2 transposed
+    convolutions double it back to the image size; a 3x3 convolution gives
+    the pixels.
+
+    Args:
+        latent_dim: the size of the code.
+        image_shape: `(height, width, channels)` of one output image.
+        filters: channels of each stride-2 transposed convolution, from the code outward.
+        output_activation: `"sigmoid"` or `"linear"`.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from codes `(latent_dim,)` to images `image_shape`.
+
+    Raises:
+        ValueError: as `build_conv_encoder`, or an unknown `output_activation`.
+
+    Example:
+        >>> build_conv_decoder(32).output_shape
+        (None, 28, 28, 1)
+    """
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    image_shape = _check_image_shape_arg(image_shape)
+    filters = _check_units(filters, "filters")
+    check_choice(output_activation, "output_activation", OUTPUT_ACTIVATIONS)
+    _check_conv_shape(image_shape, filters)
+    factor = 2 ** len(filters)
+    height, width, channels = image_shape
+    start = (height // factor, width // factor, filters[0])
+    codes = keras.Input(shape=(latent_dim,), name="z")
+    x = layers.Dense(int(np.prod(start)), activation="relu", name="lift")(codes)
+    x = layers.Reshape(start, name="feature_map")(x)
+    for index, channels_out in enumerate(filters):
+        x = layers.Conv2DTranspose(
+            channels_out, 3, strides=2, padding="same", activation="relu", name=f"deconv_{index}"
+        )(x)
+    outputs = layers.Conv2D(
+        channels, 3, padding="same", activation=output_activation, name="images"
+    )(x)
+    return keras.Model(codes, outputs, name=name)
+
+
+@keras.saving.register_keras_serializable(package="course_lib")
+class Autoencoder(keras.Model):
+    """An encoder and a decoder trained jointly on one reconstruction loss.
+
+    `fit` accepts either images alone (the target is the input: plain
+    autoencoding) or pairs `(inputs, targets)` (e.g. `(noisy, clean)` for
+    denoising or `(masked, clean)` for inpainting, made with
+    `course_lib.corruption` in a `tf.data` pipeline). One gradient step
+    updates the encoder's and the decoder's weights together: that is what
+    makes the code useful to the decoder.
+
+    Args:
+        encoder: a model from images to codes `(latent_dim,)`.
+        decoder: a model from codes back to images of the same shape.
+        loss: `"mse"` (pixels as Gaussians with a fixed variance) or `"bce"`
+            (pixels as Bernoulli probabilities; needs a sigmoid decoder).
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Call arguments:
+        images: a batch `(batch, *image_shape)`; returns its reconstruction.
+
+    Raises:
+        ValueError: an unknown loss, or an encoder and decoder that disagree on
+            the code size or the image shape.
+
+    Metrics (the `fit` history keys): `loss` (the chosen loss, per pixel) and
+    `mse` (the per-pixel squared error, reported whatever the loss, so runs
+    with different losses compare).
+
+    Example:
+        >>> ae = Autoencoder(build_dense_encoder(8), build_dense_decoder(8))
+        >>> ae.compile(optimizer="adam")
+        >>> ae(np.zeros((2, 28, 28, 1), "float32")).shape
+        TensorShape([2, 28, 28, 1])
+    """
+
+    def __init__(self, encoder, decoder, loss: str = "mse", **kwargs):
+        super().__init__(**kwargs)
+        check_choice(loss, "loss", LOSSES)
+        code_in = tuple(decoder.input_shape[1:])
+        code_out = tuple(encoder.output_shape[1:])
+        if code_in != code_out:
+            raise ValueError(
+                f"Expected the decoder to take codes of the encoder's shape {code_out}. "
+                f"Received: decoder input shape {code_in}"
+            )
+        if tuple(encoder.input_shape[1:]) != tuple(decoder.output_shape[1:]):
+            raise ValueError(
+                f"Expected the decoder to output images of the encoder's input shape "
+                f"{tuple(encoder.input_shape[1:])}. Received: {tuple(decoder.output_shape[1:])}"
+            )
+        self.encoder = encoder
+        self.decoder = decoder
+        self.loss_name = loss
+        self.image_shape = tuple(encoder.input_shape[1:])
+        self.latent_dim = int(code_out[0])
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.mse_tracker = keras.metrics.Mean(name="mse")
+
+    @property
+    def metrics(self):
+        # Listed here so that fit() resets them at the start of every epoch.
+        return [self.loss_tracker, self.mse_tracker]
+
+    def call(self, images, training=False):
+        check_image_shape(images.shape, self.image_shape)
+        return self.decoder(self.encoder(images, training=training), training=training)
+
+    def reconstruction_loss(self, targets, reconstructions):
+        """The chosen loss, averaged over pixels and the batch (a scalar)."""
+        if self.loss_name == "bce":
+            # Clipping keeps log() finite when the sigmoid saturates at 0 or 1.
+            p = ops.clip(reconstructions, 1e-7, 1.0 - 1e-7)
+            per_pixel = -(targets * ops.log(p) + (1.0 - targets) * ops.log(1.0 - p))
+        else:
+            per_pixel = ops.square(targets - reconstructions)
+        return ops.mean(per_pixel)
+
+    @staticmethod
+    def _unpack(data):
+        # fit(images) gives images; fit((inputs, targets)) or a dataset of pairs gives both.
+        if isinstance(data, (tuple, list)):
+            if len(data) == 1 or data[1] is None:
+                return data[0], data[0]
+            return data[0], data[1]
+        return data, data
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        inputs, targets = self._unpack(data)
+        with tf.GradientTape() as tape:
+            reconstructions = self(inputs, training=True)
+            loss = self.reconstruction_loss(targets, reconstructions)
+        # One gradient for encoder and decoder together: joint, end-to-end training.
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        self.loss_tracker.update_state(loss)
+        self.mse_tracker.update_state(ops.mean(ops.square(targets - reconstructions)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        inputs, targets = self._unpack(data)
+        reconstructions = self(inputs, training=False)
+        self.loss_tracker.update_state(self.reconstruction_loss(targets, reconstructions))
+        self.mse_tracker.update_state(ops.mean(ops.square(targets - reconstructions)))
+        return {m.name: m.result() for m in self.metrics}
+
+    # NumPy helpers for the notebooks: they validate what the model was built for.
+    @staticmethod
+    def _batched(function, array: np.ndarray, batch_size: int) -> np.ndarray:
+        # Direct calls rather than predict(): no tf.function is traced per model,
+        # so a notebook that trains a dozen small models sees no retracing warnings.
+        batch_size = check_positive_int(batch_size, "batch_size")
+        parts = [
+            ops.convert_to_numpy(function(array[start : start + batch_size], training=False))
+            for start in range(0, len(array), batch_size)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
+
+    def _check_images(self, images, value_range=(0.0, 1.0)) -> np.ndarray:
+        images = np.asarray(images, dtype=np.float32)
+        check_image_shape(images.shape, self.image_shape)
+        check_value_range(images, *value_range)
+        return images
+
+    def encode(self, images, batch_size: int = 512) -> np.ndarray:
+        """Codes `(N, latent_dim)` of images in [0, 1].
+
+        Raises:
+            ValueError: images of a shape the model was not built for, or
+                pixel values outside [0, 1].
+        """
+        images = self._check_images(images)
+        return self._batched(self.encoder, images, batch_size)
+
+    def decode(self, codes, batch_size: int = 512) -> np.ndarray:
+        """Images from codes `(N, latent_dim)`.
+
+        Raises:
+            ValueError: codes of the wrong size.
+        """
+        codes = np.asarray(codes, dtype=np.float32)
+        if codes.ndim != 2 or codes.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"Expected codes of shape (N, {self.latent_dim}). Received: shape={codes.shape}"
+            )
+        return self._batched(self.decoder, codes, batch_size)
+
+    def reconstruct(self, images, batch_size: int = 512) -> np.ndarray:
+        """Reconstructions of images in [0, 1] (`decode(encode(images))`).
+
+        Raises:
+            ValueError: images of a shape the model was not built for, or
+                pixel values outside [0, 1].
+        """
+        images = self._check_images(images)
+        return self._batched(self, images, batch_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                "loss": self.loss_name,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
+        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
+        return cls(encoder, decoder, **config)

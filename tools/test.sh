@@ -30,8 +30,9 @@ if [ "$part" = all ] || [ "$part" = main ]; then
   rm -rf outputs/smoke outputs/nbval
   python -m pytest -n "$workers" --durations=15
   # nbval re-executes the executed copies (smoke parameters injected) and compares the
-  # cells marked `# NBVAL_CHECK_OUTPUT`: a reproducibility check of those cells.
-  COURSE_OUTPUT_DIR="$PWD/outputs/nbval" python -m pytest -n "$workers" -p no:cacheprovider \
+  # cells marked `# NBVAL_CHECK_OUTPUT`: a reproducibility check of those cells. Each
+  # notebook stays on one worker (--dist loadfile): its cells share one kernel.
+  COURSE_OUTPUT_DIR="$PWD/outputs/nbval" python -m pytest -n "$workers" --dist loadfile -p no:cacheprovider \
     --nbval-lax --nbval-sanitize-with tools/nbval-sanitize.cfg outputs/smoke/executed/*.ipynb
 fi
 

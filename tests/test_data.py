@@ -262,3 +262,43 @@ def test_make_tf_dataset_batches_and_repeats_with_a_seed(tiny_digits):
     assert sorted(np.concatenate(first)) == sorted(labels)
     with pytest.raises(ValueError, match="as many labels as images"):
         make_tf_dataset(images, labels[:10])
+
+
+def translate(image, dy, dx):
+    """Move a (height, width, channels) image by whole pixels, filling with zeros."""
+    moved = np.zeros_like(image)
+    height, width = image.shape[:2]
+    rows, cols = slice(max(dy, 0), height + min(dy, 0)), slice(max(dx, 0), width + min(dx, 0))
+    moved[rows, cols] = image[max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)]
+    return moved
+
+
+def test_make_tf_dataset_shifts_each_image_by_whole_pixels(tiny_digits):
+    images, labels = tiny_digits
+    binary = (images > 0.5).astype("float32")
+    dataset = make_tf_dataset(binary, labels, batch_size=64, shuffle=False, shift_pixels=2)
+    shifted, kept_labels = (t.numpy() for t in next(iter(dataset)))
+    assert shifted.shape == binary.shape
+    assert np.array_equal(kept_labels, labels)  # labels travel with their images
+    assert set(np.unique(shifted)) <= {0.0, 1.0}  # nearest-neighbour: no grey levels
+    offsets = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)]
+    found = []
+    for original, moved in zip(binary, shifted, strict=True):
+        matches = [o for o in offsets if np.array_equal(translate(original, *o), moved)]
+        assert matches, "every image must be a whole-pixel shift of at most 2 of its original"
+        found.append(matches[0])
+    assert len(set(found)) > 5  # shifts vary from image to image
+    unshifted = next(iter(make_tf_dataset(binary, batch_size=64, shuffle=False)))
+    assert np.array_equal(unshifted.numpy(), binary)
+
+
+@pytest.mark.parametrize("shift_pixels", [-1, 1.5, True])
+def test_make_tf_dataset_rejects_a_bad_shift(tiny_digits, shift_pixels):
+    images, _ = tiny_digits
+    with pytest.raises(ValueError, match="Expected `shift_pixels` to be an integer >= 0"):
+        make_tf_dataset(images, shift_pixels=shift_pixels)
+
+
+def test_make_tf_dataset_needs_image_axes_to_shift():
+    with pytest.raises(ValueError, match=r"\(num_examples, height, width, channels\)"):
+        make_tf_dataset(np.zeros((8, 784), "float32"), shift_pixels=1)

@@ -94,6 +94,18 @@ def test_shapes_of_every_network():
     assert float(np.max(np.abs(generator(np.ones((2, 16), "float32"))))) <= 1.0  # tanh
 
 
+def test_refined_dcgan_generator_adds_two_same_size_convolutions():
+    width = 8
+    plain = build_dcgan_generator(16, width=width)
+    refined = build_dcgan_generator(16, width=width, refine=True)
+    assert refined(np.zeros((3, 16), "float32")).shape == (3, 28, 28, 1)
+    assert refined.get_layer("refine_1").output.shape[1:] == (7, 7, 2 * width)
+    assert refined.get_layer("refine_2").output.shape[1:] == (14, 14, width)
+    # 3x3 kernels without bias, each followed by a batch norm of 4 numbers per channel.
+    extra = 9 * (2 * width) ** 2 + 4 * 2 * width + 9 * width**2 + 4 * width
+    assert refined.count_params() == plain.count_params() + extra
+
+
 def test_networks_and_gan_round_trip_through_keras_files(tmp_path):
     model = _small_gan()
     z = np.random.default_rng(0).standard_normal((4, 8)).astype("float32")

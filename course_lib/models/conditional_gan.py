@@ -32,8 +32,9 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from course_lib._checks import check_image_shape, check_positive_int, check_value_range
-from course_lib.models.gan import discriminator_loss, generator_loss
+from course_lib._checks import check_image_shape, check_positive_int
+from course_lib.models._adversarial import AdversarialModel
+from course_lib.models.gan import _check_label_smoothing, discriminator_loss, generator_loss
 
 __all__ = [
     "ConditionalGAN",
@@ -176,7 +177,7 @@ def build_conditional_discriminator(
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class ConditionalGAN(keras.Model):
+class ConditionalGAN(AdversarialModel):
     """A class-conditional GAN trained with alternating updates.
 
     Taught in notebook 07, section 2. Each `train_step` takes a batch of real
@@ -203,53 +204,21 @@ class ConditionalGAN(keras.Model):
         ValueError: networks that do not fit together.
     """
 
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+
     def __init__(self, generator, discriminator, seed=None, value_range=(-1.0, 1.0), **kwargs):
-        super().__init__(**kwargs)
         if len(generator.inputs) != 2 or len(discriminator.inputs) != 2:
             raise ValueError(
                 "Expected a generator taking [z, labels] and a discriminator taking "
                 f"[images, labels]. Received: {len(generator.inputs)} and "
                 f"{len(discriminator.inputs)} inputs"
             )
-        image_shape = tuple(generator.outputs[0].shape[1:])
-        d_image_shape = tuple(discriminator.inputs[0].shape[1:])
-        if image_shape != d_image_shape:
-            raise ValueError(
-                "Expected the discriminator to take what the generator makes. Received: "
-                f"generator output {image_shape}, discriminator input {d_image_shape}"
-            )
-        self.generator = generator
-        self.discriminator = discriminator
-        self.latent_dim = int(generator.inputs[0].shape[-1])
+        super().__init__(generator, discriminator, seed=seed, value_range=value_range, **kwargs)
         self.num_classes = int(generator.get_layer("label_embedding").input_dim)
-        self.image_shape = image_shape
-        self.seed = seed
-        self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.label_smoothing = 0.0
-        # Both networks are built functional models, so this model is too; saying so
-        # lets BackupAndRestore (resumable training) accept it before the first step.
-        self.built = True
-
-    @property
-    def metrics(self):
-        # Listed here so that fit() resets them at the start of every epoch.
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-
-    def call(self, inputs, training=False):
-        """Generate images from `[z, labels]` (so `cgan([z, y])` is `cgan.generator([z, y])`)."""
-        return self.generator(inputs, training=training)
 
     def compile(self, d_optimizer, g_optimizer, label_smoothing: float = 0.0, **kwargs):
         """Set both optimizers and **build** them, so a restore brings back their state.
-
-        Why build here: an optimizer creates its slots (Adam's moments, its
-        iteration count) lazily at its first step; `BackupAndRestore` would
-        otherwise restore into nothing and silently start them afresh.
 
         Args:
             d_optimizer: the discriminator's optimizer.
@@ -259,21 +228,8 @@ class ConditionalGAN(keras.Model):
         Raises:
             ValueError: the same optimizer object twice, or a bad `label_smoothing`.
         """
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "Expected two optimizer objects, one per network (each keeps its own state). "
-                "Received: the same object twice"
-            )
-        if not 0.0 <= label_smoothing < 0.5:
-            raise ValueError(
-                "Expected `label_smoothing` in [0, 0.5). "
-                f"Received: label_smoothing={label_smoothing!r}"
-            )
-        super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        _check_label_smoothing(label_smoothing)
+        super().compile(d_optimizer, g_optimizer, **kwargs)
         self.label_smoothing = float(label_smoothing)
 
     def _check_labels(self, labels):
@@ -307,19 +263,13 @@ class ConditionalGAN(keras.Model):
                 raise ValueError(
                     f"Expected a dataset of (images, labels) batches. Received: element_spec={spec}"
                 )
-            check_image_shape(spec[0].shape, self.image_shape, "images")
-            if self.value_range is not None:
-                for images, _ in x.take(1):
-                    check_value_range(images.numpy(), *self.value_range, name="images")
         else:
             if y is None:
                 raise ValueError(
                     "Expected integer labels `y` beside the images (a conditional GAN "
                     "learns p(x | y)). Received: y=None"
                 )
-            check_image_shape(np.shape(x), self.image_shape, "images")
-            if self.value_range is not None:
-                check_value_range(x, *self.value_range, name="images")
+            self._check_training_data(x)  # before the lengths, so a bad shape is named first
             y = self._check_labels(y)
             if len(y) != len(x):
                 raise ValueError(
@@ -336,7 +286,7 @@ class ConditionalGAN(keras.Model):
 
     def train_step(self, data):
         images, labels = data[0], data[1]
-        check_image_shape(images.shape, self.image_shape, "images")  # static: once, when traced
+        check_image_shape(images.shape, self.data_shape, "images")  # static: once, when traced
         labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
         batch_size = ops.shape(images)[0]
 
@@ -361,11 +311,12 @@ class ConditionalGAN(keras.Model):
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
 
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
-        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
-        return {m.name: m.result() for m in self.metrics}
+        return self._record(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=ops.mean(ops.sigmoid(real_logits)),
+            d_fake=ops.mean(ops.sigmoid(fake_logits)),
+        )
 
     def generate(self, labels, seed: int | None = None, batch_size: int = 500) -> np.ndarray:
         """Images of the requested classes, one per label, as a NumPy array in `value_range`.
@@ -382,38 +333,5 @@ class ConditionalGAN(keras.Model):
         labels = self._check_labels(labels)
         if labels.size == 0:
             raise ValueError("Expected at least one label. Received: none")
-        if seed is not None:
-            rng = np.random.default_rng(seed)
-            z = rng.standard_normal((len(labels), self.latent_dim)).astype("float32")
-        else:
-            z = ops.convert_to_numpy(
-                keras.random.normal((len(labels), self.latent_dim), seed=self.seed_generator)
-            )
-        # Direct calls in chunks rather than `predict`: no tf.function retraced per size.
-        batch_size = check_positive_int(batch_size, "batch_size")
-        chunks = [
-            ops.convert_to_numpy(
-                self.generator([z[i : i + batch_size], labels[i : i + batch_size]], training=False)
-            )
-            for i in range(0, len(labels), batch_size)
-        ]
-        return np.concatenate(chunks)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-                "seed": self.seed,
-                "value_range": self.value_range,
-            }
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-        return cls(**config)
+        z = self._noise(len(labels), seed)
+        return self._generate_in_chunks([z, labels], batch_size)

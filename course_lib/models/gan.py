@@ -33,12 +33,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from course_lib._checks import (
-    check_choice,
-    check_image_shape,
-    check_positive_int,
-    check_value_range,
-)
+from course_lib._checks import check_choice, check_image_shape, check_positive_int
+from course_lib.models._adversarial import AdversarialModel
 
 __all__ = [
     "GAN",
@@ -380,7 +376,7 @@ def build_dcgan_discriminator(
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class GAN(keras.Model):
+class GAN(AdversarialModel):
     """A GAN trained with alternating updates: one discriminator step, then one generator step.
 
     Taught in notebooks 05 (section 4) and 06. Each `train_step`:
@@ -410,46 +406,18 @@ class GAN(keras.Model):
         ValueError: networks whose shapes do not fit together.
     """
 
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+
     def __init__(self, generator, discriminator, seed=None, value_range=(-1.0, 1.0), **kwargs):
-        super().__init__(**kwargs)
         latent_shape = tuple(generator.inputs[0].shape[1:])
         if len(latent_shape) != 1 or latent_shape[0] is None:
             raise ValueError(
                 "Expected a generator whose input is a flat noise vector (batch, latent_dim). "
                 f"Received: input shape {tuple(generator.inputs[0].shape)}"
             )
-        data_shape = tuple(generator.outputs[0].shape[1:])
-        d_input_shape = tuple(discriminator.inputs[0].shape[1:])
-        if data_shape != d_input_shape:
-            raise ValueError(
-                "Expected the discriminator to take what the generator makes. Received: "
-                f"generator output {data_shape}, discriminator input {d_input_shape}"
-            )
-        self.generator = generator
-        self.discriminator = discriminator
-        self.latent_dim = int(latent_shape[0])
-        self.data_shape = data_shape
-        self.seed = seed
-        self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        super().__init__(generator, discriminator, seed=seed, value_range=value_range, **kwargs)
         self.g_loss_kind = "non_saturating"
         self.label_smoothing = 0.0
-        # Both networks are built functional models, so the GAN is too; saying so lets
-        # BackupAndRestore restore into it before the first step.
-        self.built = True
-
-    @property
-    def metrics(self):
-        # Listed here so that fit() resets them at the start of every epoch.
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-
-    def call(self, z, training=False):
-        """Generate data from noise `z` (so `gan(z)` is `gan.generator(z)`)."""
-        return self.generator(z, training=training)
 
     def compile(
         self,
@@ -472,55 +440,15 @@ class GAN(keras.Model):
             g_loss: `"non_saturating"` (default) or `"saturating"`.
             label_smoothing: one-sided label smoothing of the real target, in [0, 0.5).
         """
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "Expected two optimizer objects, one per network (each keeps its own state). "
-                "Received: the same object twice"
-            )
         check_choice(g_loss, "g_loss", GENERATOR_LOSSES)
-        if not 0.0 <= label_smoothing < 0.5:
-            raise ValueError(
-                "Expected `label_smoothing` in [0, 0.5). "
-                f"Received: label_smoothing={label_smoothing!r}"
-            )
-        # No Keras optimizer of its own: the two below do all the updating.
-        super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        _check_label_smoothing(label_smoothing)
+        super().compile(d_optimizer, g_optimizer, **kwargs)
         self.g_loss_kind = g_loss
         self.label_smoothing = float(label_smoothing)
 
-    def _check_data_shape(self, shape, name="images"):
-        check_image_shape(shape, self.data_shape, name)
-
-    def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking the data's shape and value range.
-
-        Raises:
-            ValueError: data of a shape the networks were not built for, or values
-                outside `value_range`.
-        """
-        if isinstance(x, tf.data.Dataset):
-            # A dataset shuffles itself (make_tf_dataset does); Keras warns otherwise.
-            kwargs.setdefault("shuffle", False)
-            spec = x.element_spec
-            spec = spec[0] if isinstance(spec, tuple) else spec
-            self._check_data_shape(spec.shape, "images")
-            if self.value_range is not None:
-                for batch in x.take(1):
-                    batch = batch[0] if isinstance(batch, tuple) else batch
-                    check_value_range(batch.numpy(), *self.value_range, name="images")
-        elif x is not None:
-            self._check_data_shape(np.shape(x), "images")
-            if self.value_range is not None:
-                check_value_range(x, *self.value_range, name="images")
-        return super().fit(x, *args, **kwargs)
-
     def train_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
-        self._check_data_shape(images.shape)  # static shape: checked once, when traced
+        check_image_shape(images.shape, self.data_shape, "images")  # static: once, when traced
         batch_size = ops.shape(images)[0]
 
         # 1. Discriminator step on real data and on fresh samples (generator fixed).
@@ -543,11 +471,12 @@ class GAN(keras.Model):
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
 
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
-        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
-        return {m.name: m.result() for m in self.metrics}
+        return self._record(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=ops.mean(ops.sigmoid(real_logits)),
+            d_fake=ops.mean(ops.sigmoid(fake_logits)),
+        )
 
     def generate(self, num_samples: int, seed: int | None = None, batch_size: int = 500):
         """Draw `num_samples` samples as a NumPy array (in `value_range`).
@@ -558,31 +487,13 @@ class GAN(keras.Model):
                 `SeedGenerator` (different samples each call).
             batch_size: samples per generator call.
         """
-        check_positive_int(num_samples, "num_samples")
-        if seed is not None:
-            z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
-            z = z.astype("float32")
-        else:
-            z = ops.convert_to_numpy(
-                keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
-            )
-        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+        num_samples = check_positive_int(num_samples, "num_samples")
+        return self._generate_in_chunks([self._noise(num_samples, seed)], batch_size)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-                "seed": self.seed,
-                "value_range": self.value_range,
-            }
+
+def _check_label_smoothing(label_smoothing) -> None:
+    """Raise `ValueError` unless `label_smoothing` is in [0, 0.5) (shared with ConditionalGAN)."""
+    if not 0.0 <= label_smoothing < 0.5:
+        raise ValueError(
+            f"Expected `label_smoothing` in [0, 0.5). Received: label_smoothing={label_smoothing!r}"
         )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
-        return cls(**config)

@@ -29,11 +29,11 @@ backend of Keras (the course's backend everywhere).
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from course_lib._checks import check_image_shape, check_positive_int, check_value_range
+from course_lib._checks import check_image_shape, check_positive_int
+from course_lib.models._adversarial import AdversarialModel
 
 __all__ = ["WGANGP", "build_critic", "gradient_norms", "gradient_penalty"]
 
@@ -136,7 +136,7 @@ def gradient_penalty(critic, real_images, fake_images, epsilon=None, seed=None):
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class WGANGP(keras.Model):
+class WGANGP(AdversarialModel):
     """A Wasserstein GAN with gradient penalty: `num_critic_steps` critic steps per generator step.
 
     Taught in notebook 07, section 3. Each `train_step` takes a batch of real
@@ -168,6 +168,9 @@ class WGANGP(keras.Model):
             or networks that do not fit together.
     """
 
+    metric_names = ("d_loss", "g_loss", "gradient_penalty", "w_distance")
+    discriminator_key = "critic"
+
     def __init__(
         self,
         generator,
@@ -178,8 +181,7 @@ class WGANGP(keras.Model):
         value_range=(-1.0, 1.0),
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.num_critic_steps = check_positive_int(num_critic_steps, "num_critic_steps")
+        num_critic_steps = check_positive_int(num_critic_steps, "num_critic_steps")
         if not float(gp_weight) >= 0.0:
             raise ValueError(
                 "Expected `gp_weight` to be a non-negative number. "
@@ -191,88 +193,28 @@ class WGANGP(keras.Model):
                 "Expected a generator whose one input is a flat noise vector (batch, latent_dim). "
                 f"Received: inputs {[tuple(i.shape) for i in generator.inputs]}"
             )
-        image_shape = tuple(generator.outputs[0].shape[1:])
-        critic_shape = tuple(critic.inputs[0].shape[1:])
-        if image_shape != critic_shape:
-            raise ValueError(
-                "Expected the critic to take what the generator makes. Received: "
-                f"generator output {image_shape}, critic input {critic_shape}"
-            )
-        self.generator = generator
-        self.critic = critic
+        super().__init__(generator, critic, seed=seed, value_range=value_range, **kwargs)
+        self.num_critic_steps = num_critic_steps
         self.gp_weight = float(gp_weight)
-        self.latent_dim = int(latent_shape[0])
-        self.image_shape = image_shape
-        self.seed = seed
-        self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.gp_tracker = keras.metrics.Mean(name="gradient_penalty")
-        self.w_distance_tracker = keras.metrics.Mean(name="w_distance")
-        # Both networks are built functional models, so this model is too; saying so
-        # lets BackupAndRestore (resumable training) accept it before the first step.
-        self.built = True
 
     @property
-    def discriminator(self):
-        """The critic, under the name the other GAN models use."""
-        return self.critic
-
-    @property
-    def metrics(self):
-        # Listed here so that fit() resets them at the start of every epoch.
-        return [self.d_loss_tracker, self.g_loss_tracker, self.gp_tracker, self.w_distance_tracker]
-
-    def call(self, z, training=False):
-        """Generate images from noise `z`."""
-        return self.generator(z, training=training)
+    def critic(self):
+        """The critic f, stored as `discriminator`, the name the other GAN models use."""
+        return self.discriminator
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         """Set the critic's and the generator's optimizers and **build** both.
 
-        Why build here: an optimizer creates its slots lazily at its first step;
-        `BackupAndRestore` would otherwise restore into nothing and silently
-        start them afresh. The paper uses Adam(1e-4, beta_1=0, beta_2=0.9).
+        The paper uses Adam(1e-4, beta_1=0, beta_2=0.9) for both.
 
         Raises:
             ValueError: the same optimizer object twice.
         """
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "Expected two optimizer objects, one per network (each keeps its own state). "
-                "Received: the same object twice"
-            )
-        super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        self.d_optimizer.build(self.critic.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking the images' shape and value range.
-
-        Raises:
-            ValueError: images of a shape the networks were not built for, or
-                values outside `value_range`.
-        """
-        if isinstance(x, tf.data.Dataset):
-            spec = x.element_spec
-            spec = spec[0] if isinstance(spec, tuple) else spec
-            check_image_shape(spec.shape, self.image_shape, "images")
-            if self.value_range is not None:
-                for batch in x.take(1):
-                    batch = batch[0] if isinstance(batch, tuple) else batch
-                    check_value_range(batch.numpy(), *self.value_range, name="images")
-        elif x is not None:
-            check_image_shape(np.shape(x), self.image_shape, "images")
-            if self.value_range is not None:
-                check_value_range(x, *self.value_range, name="images")
-        return super().fit(x, *args, **kwargs)
+        super().compile(d_optimizer, g_optimizer, **kwargs)
 
     def train_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
-        check_image_shape(images.shape, self.image_shape, "images")  # static: once, when traced
+        check_image_shape(images.shape, self.data_shape, "images")  # static: once, when traced
         batch_size = ops.shape(images)[0]
         # A chunk per critic step; a batch smaller than num_critic_steps reuses images.
         chunk = ops.maximum(batch_size // self.num_critic_steps, 1)
@@ -298,11 +240,9 @@ class WGANGP(keras.Model):
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
 
         # The last critic step's values: the critic at its freshest.
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.gp_tracker.update_state(penalty)
-        self.w_distance_tracker.update_state(w_distance)
-        return {m.name: m.result() for m in self.metrics}
+        return self._record(
+            d_loss=d_loss, g_loss=g_loss, gradient_penalty=penalty, w_distance=w_distance
+        )
 
     def generate(self, num_samples: int, seed: int | None = None, batch_size: int = 500):
         """Draw `num_samples` images as a NumPy array in `value_range`.
@@ -314,38 +254,9 @@ class WGANGP(keras.Model):
             batch_size: images per generator call.
         """
         num_samples = check_positive_int(num_samples, "num_samples")
-        if seed is not None:
-            rng = np.random.default_rng(seed)
-            z = rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
-        else:
-            z = ops.convert_to_numpy(
-                keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
-            )
-        # Direct calls in chunks rather than `predict`: no tf.function retraced per size.
-        batch_size = check_positive_int(batch_size, "batch_size")
-        chunks = [
-            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
-            for i in range(0, num_samples, batch_size)
-        ]
-        return np.concatenate(chunks)
+        return self._generate_in_chunks([self._noise(num_samples, seed)], batch_size)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "critic": keras.saving.serialize_keras_object(self.critic),
-                "num_critic_steps": self.num_critic_steps,
-                "gp_weight": self.gp_weight,
-                "seed": self.seed,
-                "value_range": self.value_range,
-            }
-        )
+        config.update({"num_critic_steps": self.num_critic_steps, "gp_weight": self.gp_weight})
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["critic"] = keras.saving.deserialize_keras_object(config["critic"])
-        return cls(**config)

@@ -1,0 +1,174 @@
+"""What the course's GAN models share: two networks, two optimizers, one noise source.
+
+`GAN` (notebooks 05 and 06), `ConditionalGAN` and `WGANGP` (notebook 07) differ in
+their training step. Everything around it lives here once: checking that the
+networks fit together, building both optimizers in `compile`, checking the
+training data, drawing noise, generating in chunks, and saving the two networks
+in the model's config.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from course_lib._checks import check_image_shape, check_positive_int, check_value_range
+
+
+class AdversarialModel(keras.Model):
+    """Base of the GAN models: a generator, a discriminator (or critic) and their optimizers.
+
+    A subclass sets `metric_names` (its `fit` history keys), implements
+    `train_step` and ends it with `return self._record(name=value, ...)`. It
+    checks what is particular to its networks before calling `__init__`, and
+    adds its own constructor arguments to `get_config`.
+
+    Args:
+        generator: maps noise (and, for a conditional model, labels) to data.
+        discriminator: maps data (and labels) to one score per example.
+        seed: the seed of the model's `keras.random.SeedGenerator`: all noise
+            comes from it, fresh at every step.
+        value_range: the documented range of the training data, checked by
+            `fit`; `None` turns the check off (e.g. the 2-D toy of notebook 05).
+
+    Raises:
+        ValueError: a discriminator that does not take what the generator makes.
+    """
+
+    # The fit() history keys; one keras.metrics.Mean each.
+    metric_names: tuple[str, ...] = ()
+    # The second network's name in messages and in the config ("critic" for WGAN-GP).
+    discriminator_key = "discriminator"
+
+    def __init__(self, generator, discriminator, seed=None, value_range=(-1.0, 1.0), **kwargs):
+        super().__init__(**kwargs)
+        data_shape = tuple(generator.outputs[0].shape[1:])
+        d_input_shape = tuple(discriminator.inputs[0].shape[1:])
+        if data_shape != d_input_shape:
+            role = self.discriminator_key
+            raise ValueError(
+                f"Expected the {role} to take what the generator makes. Received: "
+                f"generator output {data_shape}, {role} input {d_input_shape}"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(generator.inputs[0].shape[-1])
+        self.data_shape = data_shape
+        self.seed = seed
+        self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        # Both networks are built functional models, so this model is too; saying so
+        # lets BackupAndRestore (resumable training) restore into it before the first step.
+        self.built = True
+
+    @property
+    def metrics(self):
+        # Listed here so that fit() resets them at the start of every epoch.
+        return list(self.trackers.values())
+
+    def _record(self, **values):
+        """Update each named tracker with this step's value; return the running means."""
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def call(self, inputs, training=False):
+        """Generate from `inputs` (so `model(z)` is `model.generator(z)`)."""
+        return self.generator(inputs, training=training)
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        """Set both optimizers and **build** them, so a restore brings back their state.
+
+        Why build here: an optimizer creates its slots (Adam's moments, its
+        iteration count) lazily at its first step. `BackupAndRestore` would
+        otherwise restore into nothing and silently start them afresh.
+
+        Args:
+            d_optimizer: the discriminator's (or critic's) optimizer.
+            g_optimizer: the generator's optimizer; a different object.
+
+        Raises:
+            ValueError: the same optimizer object twice.
+        """
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "Expected two optimizer objects, one per network (each keeps its own state). "
+                "Received: the same object twice"
+            )
+        # No Keras optimizer of its own: the two below do all the updating.
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def _check_training_data(self, x):
+        """Check the shape and value range of training data: an array or a dataset."""
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            spec = spec[0] if isinstance(spec, tuple) else spec
+            check_image_shape(spec.shape, self.data_shape, "images")
+            if self.value_range is not None:
+                for batch in x.take(1):  # the first batch stands for the rest
+                    batch = batch[0] if isinstance(batch, tuple) else batch
+                    check_value_range(batch.numpy(), *self.value_range, name="images")
+        elif x is not None:
+            check_image_shape(np.shape(x), self.data_shape, "images")
+            if self.value_range is not None:
+                check_value_range(x, *self.value_range, name="images")
+
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking the data's shape and value range.
+
+        Raises:
+            ValueError: data of a shape the networks were not built for, or values
+                outside `value_range`.
+        """
+        self._check_training_data(x)
+        if isinstance(x, tf.data.Dataset):
+            # A dataset shuffles itself (make_tf_dataset does); Keras warns otherwise.
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, *args, **kwargs)
+
+    def _noise(self, num_samples: int, seed: int | None) -> np.ndarray:
+        """`num_samples` noise vectors: from NumPy with `seed`, else from the SeedGenerator."""
+        if seed is not None:
+            z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
+            return z.astype("float32")
+        return ops.convert_to_numpy(
+            keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
+        )
+
+    def _generate_in_chunks(self, inputs: list[np.ndarray], batch_size: int) -> np.ndarray:
+        """Run the generator (inference mode) on `inputs` in chunks of `batch_size`."""
+        batch_size = check_positive_int(batch_size, "batch_size")
+        total = len(inputs[0])
+        # Direct calls rather than `predict`: no tf.function retraced for every size.
+        chunks = []
+        for start in range(0, total, batch_size):
+            chunk = [array[start : start + batch_size] for array in inputs]
+            chunk = chunk[0] if len(chunk) == 1 else chunk
+            chunks.append(ops.convert_to_numpy(self.generator(chunk, training=False)))
+        return np.concatenate(chunks)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                self.discriminator_key: keras.saving.serialize_keras_object(self.discriminator),
+                "seed": self.seed,
+                "value_range": self.value_range,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", cls.discriminator_key):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

@@ -269,13 +269,12 @@ class ConditionalGAN(AdversarialModel):
                     "Expected integer labels `y` beside the images (a conditional GAN "
                     "learns p(x | y)). Received: y=None"
                 )
-            self._check_training_data(x)  # before the lengths, so a bad shape is named first
             y = self._check_labels(y)
             if len(y) != len(x):
                 raise ValueError(
                     f"Expected one label per image ({len(x)}). Received: {len(y)} labels"
                 )
-        return super().fit(x, y, *args, **kwargs)
+        return super().fit(x, y, *args, **kwargs)  # which checks the images' shape and range
 
     def _noise_and_labels(self, batch_size):
         z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)

@@ -4,8 +4,11 @@ Modules, one idea each (notebook 00 tours them):
 
 - `course_lib.data`: datasets (MNIST, Fashion-MNIST, an offline stand-in) and `tf.data` pipelines;
 - `course_lib.run`: seeds, the device report, a run's output folder and `metrics.json`;
-- `course_lib.plotting`: figures (image grids, reconstructions, curves, latent plots);
-- `course_lib.models`: one module per model family (autoencoder, vae, gan, autoregressive);
+- `course_lib.plotting`: every figure (image grids, reconstructions, curves, latent plots,
+  GAN monitors, the widgets' static views);
+- `course_lib.models`: one module per model family (autoencoder, vae, gan, conditional_gan,
+  wgan_gp, autoregressive), the digit classifier behind the FID, and what the families
+  share (`_base`: the sampling contract; `_blocks`: the DCGAN building blocks);
 - `course_lib.metrics`: pure functions on arrays (reconstruction, likelihood, FID);
 - `course_lib.training`: training helpers (monitors, resumable training);
 - `course_lib.widgets`: ipywidgets explorers, each with a static fallback;

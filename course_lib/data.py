@@ -25,9 +25,11 @@ stand-in is always announced with a banner.
 
 Example:
     >>> from course_lib.data import load_dataset
-    >>> train = load_dataset("mnist", "train", num_examples=1000)
-    >>> train.images.shape, train.images.dtype
-    ((1000, 28, 28, 1), dtype('float32'))
+    >>> digits = load_dataset("digits", "train", num_examples=100)  # the stand-in: offline
+    >>> digits.images.shape, digits.images.dtype, digits.name
+    ((100, 28, 28, 1), dtype('float32'), 'digits')
+    >>> # Not run by the doctests, since it may download MNIST:
+    >>> train = load_dataset("mnist", "train", num_examples=1000)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ Each run writes to `outputs/<notebook-stem>/` (the root moves with the
 environment variable `COURSE_OUTPUT_DIR`): a flat `metrics.json` with the
 profile, the wall time, the dataset actually used and the notebook's headline
 figures, and for generative notebooks a `samples.npz` of 2,000 uint8 images.
-The course's main job (`tools/run_notebooks.py`) and notebook 10 read them.
+The course's main job (`tools/run_notebooks.py`) reads them.
 
 Example:
-    >>> run = start_run("01_autoencoders", profile="smoke")
+    >>> run = start_run("01_autoencoders", profile="smoke")  # doctest: +ELLIPSIS
+    Run of 01_autoencoders in the 'smoke' profile; outputs go to .../01_autoencoders
     >>> path = run.save_metrics(dataset="mnist: ...", test_mse=0.01)
+    >>> path.name
+    'metrics.json'
 """
 
 from __future__ import annotations

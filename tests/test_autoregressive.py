@@ -17,7 +17,7 @@ SMALL = (6, 5, 1)  # a tiny image keeps the per-pixel loops below cheap
 def _small_model(num_classes=None, seed=0):
     keras.utils.set_random_seed(seed)
     network = build_row_rnn(
-        SMALL, units=8, num_layers=2, hidden_units=12, num_classes=num_classes, label_dim=3
+        SMALL, units=8, num_layers=2, head_units=12, num_classes=num_classes, embedding_dim=3
     )
     return AutoregressiveImageModel(network, seed=seed)
 
@@ -32,7 +32,7 @@ def _log_bernoulli(x, logit):
 
 
 def test_network_shapes_and_layer_names():
-    network = build_row_rnn((28, 28, 1), units=16, num_layers=2, hidden_units=20)
+    network = build_row_rnn((28, 28, 1), units=16, num_layers=2, head_units=20)
     assert network.name == "row_rnn"
     assert network.output_shape == (None, 28, 28, 1)
     names = [layer.name for layer in network.layers]
@@ -106,7 +106,7 @@ def test_completion_keeps_the_given_rows_untouched():
 def test_seeded_micro_fit_lowers_the_nll(tiny_digits):
     images = (tiny_digits[0] > 0.5).astype("float32")
     keras.utils.set_random_seed(0)
-    model = AutoregressiveImageModel(build_row_rnn(units=16, num_layers=1, hidden_units=16))
+    model = AutoregressiveImageModel(build_row_rnn(units=16, num_layers=1, head_units=16))
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     before = -model.log_likelihood(images).mean()
     history = model.fit(images, epochs=4, batch_size=16, verbose=0)
@@ -154,10 +154,10 @@ def test_keras_file_round_trip(tmp_path):
         loaded.sample(2, labels=[0, 1], seed=4), model.sample(2, labels=[0, 1], seed=4)
     )
     config = model.network.get_layer("row_head").get_config()
-    assert config["hidden_units"] == 12
+    assert config["units"] == 12
 
 
-@pytest.mark.parametrize("argument", ["units", "num_layers", "hidden_units", "num_classes"])
+@pytest.mark.parametrize("argument", ["units", "num_layers", "head_units", "num_classes"])
 def test_non_positive_sizes_are_refused(argument):
     with pytest.raises(ValueError, match=rf"`{argument}` to be a positive integer.*{argument}=0"):
         build_row_rnn(**{argument: 0})
@@ -196,8 +196,8 @@ def test_bad_sampling_arguments_are_refused():
         model.sample(1, labels=[0])
     conditional = _small_model(num_classes=3)
     with pytest.raises(ValueError, match=r"Expected `labels`.*Received: labels=None"):
-        conditional.sample(2)
-    with pytest.raises(ValueError, match=r"`labels` in 0 \.\. 2\. Received: values in 0 \.\. 5"):
+        conditional.log_likelihood(np.zeros((2, *SMALL), "float32"))
+    with pytest.raises(ValueError, match=r"`labels` in \[0, 2\]\. Received: values in \[0, 5\]"):
         conditional.sample(2, labels=[0, 5])
-    with pytest.raises(ValueError, match=r"shape \(2,\).*Received: labels of dtype"):
+    with pytest.raises(ValueError, match=r"Expected 2 `labels`, one per item. Received: 3"):
         conditional.sample(2, labels=[0, 1, 2])

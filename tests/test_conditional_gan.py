@@ -14,8 +14,8 @@ LATENT_DIM = 8
 
 
 def _small_cgan(seed=0):
-    generator = build_conditional_generator(latent_dim=LATENT_DIM, width=8, embedding_dim=4)
-    discriminator = build_conditional_discriminator(width=8)
+    generator = build_conditional_generator(latent_dim=LATENT_DIM, base_filters=8, embedding_dim=4)
+    discriminator = build_conditional_discriminator(base_filters=8)
     cgan = ConditionalGAN(generator, discriminator, seed=seed)
     cgan.compile(
         d_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
@@ -25,8 +25,8 @@ def _small_cgan(seed=0):
 
 
 def test_shapes_and_that_the_label_changes_the_output():
-    generator = build_conditional_generator(latent_dim=LATENT_DIM, width=8)
-    discriminator = build_conditional_discriminator(width=8)
+    generator = build_conditional_generator(latent_dim=LATENT_DIM, base_filters=8)
+    discriminator = build_conditional_discriminator(base_filters=8)
     z = np.random.default_rng(0).normal(size=(2, LATENT_DIM)).astype("float32")
     images = keras.ops.convert_to_numpy(generator([z, np.array([3, 3])]))
     assert images.shape == (2, 28, 28, 1)
@@ -59,8 +59,10 @@ def test_fresh_noise_and_labels_each_step():
     assert not np.allclose(z1, z2)
     assert not np.array_equal(keras.ops.convert_to_numpy(y1), keras.ops.convert_to_numpy(y2))
     assert set(np.unique(keras.ops.convert_to_numpy(y1))) <= set(range(10))
-    assert not np.allclose(cgan.generate([4, 4]), cgan.generate([4, 4]))
-    np.testing.assert_allclose(cgan.generate([4, 4], seed=2), cgan.generate([4, 4], seed=2))
+    assert not np.allclose(cgan.sample(2, labels=[4, 4]), cgan.sample(2, labels=[4, 4]))
+    np.testing.assert_allclose(
+        cgan.sample(2, labels=[4, 4], seed=2), cgan.sample(2, labels=[4, 4], seed=2)
+    )
 
 
 def test_compile_builds_both_optimizers():
@@ -96,7 +98,7 @@ def test_bad_arguments_say_what_was_expected_and_received(tiny_digits):
         build_conditional_discriminator(num_classes=-1)
     with pytest.raises(ValueError, match="divisible by 4.*image_shape=\\(27, 27, 1\\)"):
         build_conditional_generator(image_shape=(27, 27, 1))
-    generator = build_conditional_generator(latent_dim=LATENT_DIM, width=8)
+    generator = build_conditional_generator(latent_dim=LATENT_DIM, base_filters=8)
     with pytest.raises(ValueError, match=r"discriminator input \(32, 32, 1\)"):
         ConditionalGAN(generator, build_conditional_discriminator(image_shape=(32, 32, 1)))
     cgan = _small_cgan()
@@ -107,8 +109,8 @@ def test_bad_arguments_say_what_was_expected_and_received(tiny_digits):
     with pytest.raises(ValueError, match="Expected integer labels `y`.*Received: y=None"):
         cgan.fit(images * 2 - 1, epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"labels` in \[0, 9\].*values in \[0, 12\]"):
-        cgan.generate([0, 12])
-    with pytest.raises(ValueError, match="one label per image \\(64\\). Received: 3 labels"):
+        cgan.sample(2, labels=[0, 12])
+    with pytest.raises(ValueError, match="Expected 64 `labels`, one per item. Received: 3 labels"):
         cgan.fit(images * 2 - 1, labels[:3], epochs=1, verbose=0)
     with pytest.raises(ValueError, match="label_smoothing"):
         cgan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), label_smoothing=0.7)

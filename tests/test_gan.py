@@ -27,9 +27,9 @@ def _histograms():
     return p_data / p_data.sum(), p_g / p_g.sum()
 
 
-def _small_gan(seed=0, width=4, latent_dim=8):
-    generator = build_dcgan_generator(latent_dim=latent_dim, width=width)
-    discriminator = build_dcgan_discriminator(width=width)
+def _small_gan(seed=0, base_filters=4, latent_dim=8):
+    generator = build_dcgan_generator(latent_dim=latent_dim, base_filters=base_filters)
+    discriminator = build_dcgan_discriminator(base_filters=base_filters)
     model = GAN(generator, discriminator, seed=seed)
     model.compile(
         d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
@@ -85,19 +85,19 @@ def test_shapes_of_every_network():
     z = np.zeros((3, 16), dtype="float32")
     assert build_mlp_generator(16)(z).shape == (3, 28, 28, 1)
     assert build_mlp_generator(16, data_shape=(2,), output_activation=None)(z).shape == (3, 2)
-    assert build_dcgan_generator(16, width=8)(z).shape == (3, 28, 28, 1)
+    assert build_dcgan_generator(16, base_filters=8)(z).shape == (3, 28, 28, 1)
     images = np.zeros((3, 28, 28, 1), dtype="float32")
     assert build_mlp_discriminator()(images).shape == (3, 1)
     assert build_mlp_discriminator(data_shape=(2,))(np.zeros((3, 2), "float32")).shape == (3, 1)
-    assert build_dcgan_discriminator(width=8)(images).shape == (3, 1)
-    generator = build_dcgan_generator(16, width=8)
+    assert build_dcgan_discriminator(base_filters=8)(images).shape == (3, 1)
+    generator = build_dcgan_generator(16, base_filters=8)
     assert float(np.max(np.abs(generator(np.ones((2, 16), "float32"))))) <= 1.0  # tanh
 
 
 def test_refined_dcgan_generator_adds_two_same_size_convolutions():
     width = 8
-    plain = build_dcgan_generator(16, width=width)
-    refined = build_dcgan_generator(16, width=width, refine=True)
+    plain = build_dcgan_generator(16, base_filters=width)
+    refined = build_dcgan_generator(16, base_filters=width, refine=True)
     assert refined(np.zeros((3, 16), "float32")).shape == (3, 28, 28, 1)
     assert refined.get_layer("refine_1").output.shape[1:] == (7, 7, 2 * width)
     assert refined.get_layer("refine_2").output.shape[1:] == (14, 14, width)
@@ -129,9 +129,9 @@ def test_seed_generator_gives_fresh_noise_each_step():
     # Two models with one seed draw the same sequence: runs repeat.
     other = _small_gan()
     np.testing.assert_allclose(first, keras.random.normal((2, 8), seed=other.seed_generator))
-    # And generate() without a seed differs from call to call.
-    assert not np.allclose(model.generate(3), model.generate(3))
-    np.testing.assert_allclose(model.generate(3, seed=1), model.generate(3, seed=1))
+    # And sample() without a seed differs from call to call.
+    assert not np.allclose(model.sample(3), model.sample(3))
+    np.testing.assert_allclose(model.sample(3, seed=1), model.sample(3, seed=1))
 
 
 def test_compile_builds_both_optimizers():
@@ -169,9 +169,9 @@ def test_mlp_gan_learns_on_the_2d_toy():
     discriminator = build_mlp_discriminator(data_shape=(2,), hidden_units=(32,), dropout_rate=0.0)
     model = GAN(generator, discriminator, seed=0, value_range=None)
     model.compile(keras.optimizers.Adam(2e-3), keras.optimizers.Adam(2e-3))
-    before = np.linalg.norm(model.generate(256, seed=0).mean(0) - [2.0, -1.0])
+    before = np.linalg.norm(model.sample(256, seed=0).mean(0) - [2.0, -1.0])
     model.fit(data, epochs=10, batch_size=64, verbose=0)
-    after = np.linalg.norm(model.generate(256, seed=0).mean(0) - [2.0, -1.0])
+    after = np.linalg.norm(model.sample(256, seed=0).mean(0) - [2.0, -1.0])
     assert after < before
 
 
@@ -189,8 +189,8 @@ def test_non_positive_latent_dim_is_refused(build):
 def test_bad_image_shape_and_width_are_refused():
     with pytest.raises(ValueError, match=r"divisible by 4.*Received: image_shape=\(30, 30, 1\)"):
         build_dcgan_generator(image_shape=(30, 30, 1))
-    with pytest.raises(ValueError, match=r"Received: width=-1"):
-        build_dcgan_discriminator(width=-1)
+    with pytest.raises(ValueError, match=r"Received: base_filters=-1"):
+        build_dcgan_discriminator(base_filters=-1)
     with pytest.raises(ValueError, match=r"Received: dropout_rate=1.5"):
         build_mlp_discriminator(dropout_rate=1.5)
 
@@ -204,15 +204,17 @@ def test_fit_refuses_wrong_shapes_and_ranges():
 
 
 def test_mismatched_networks_and_bad_compile_are_refused():
-    generator = build_dcgan_generator(8, width=4)
+    generator = build_dcgan_generator(8, base_filters=4)
     with pytest.raises(ValueError, match=r"generator output \(28, 28, 1\).*input \(2,\)"):
         GAN(generator, build_mlp_discriminator(data_shape=(2,)))
-    model = GAN(generator, build_dcgan_discriminator(width=4))
+    model = GAN(generator, build_dcgan_discriminator(base_filters=4))
     optimizer = keras.optimizers.Adam()
     with pytest.raises(ValueError, match="two optimizer objects"):
         model.compile(optimizer, optimizer)
-    with pytest.raises(ValueError, match=r"'non_saturating', 'saturating'. Received: g_loss='x'"):
-        model.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), g_loss="x")
+    with pytest.raises(
+        ValueError, match=r"'non_saturating', 'saturating'. Received: g_loss_kind='x'"
+    ):
+        model.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), g_loss_kind="x")
     with pytest.raises(ValueError, match=r"Received: p_data.shape=\(2,\), p_g.shape=\(3,\)"):
         optimal_discriminator([0.5, 0.5], [0.2, 0.3, 0.5])
 

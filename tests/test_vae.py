@@ -21,7 +21,7 @@ LATENT_DIM = 4
 
 def small_vae(latent_dim=LATENT_DIM, num_classes=None, architecture="dense", beta=1.0, seed=0):
     keras.utils.set_random_seed(seed)
-    kwargs = dict(architecture=architecture, hidden_units=32, num_classes=num_classes)
+    kwargs = dict(architecture=architecture, hidden_units=(32,), num_classes=num_classes)
     if architecture == "conv":
         kwargs["filters"] = (4, 8)
     encoder = build_encoder(latent_dim, **kwargs)
@@ -277,7 +277,31 @@ def test_other_bad_arguments():
     with pytest.raises(ValueError, match=r"num_samples=0"):
         VAE(encoder, decoder).evaluate_bounds(np.zeros((1, 28, 28, 1)), num_samples=0)
     cvae = small_vae(latent_dim=2, num_classes=10)
-    with pytest.raises(ValueError, match=r"labels` in \[0, 9\]\. Received: labels in \[10, 10\]"):
+    with pytest.raises(ValueError, match=r"labels` in \[0, 9\]\. Received: values in \[10, 10\]"):
         cvae.decode(np.zeros((1, 2)), labels=[10])
-    with pytest.raises(ValueError, match="Expected labels"):
+    with pytest.raises(ValueError, match="Expected `labels`.*Received: labels=None"):
         cvae.decode(np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize(
+    "filters, image_shape",
+    [((16,), (28, 28, 1)), ((16, 32), (28, 28, 1)), ((8, 16, 32), (32, 32, 1)), ((8,), (6, 10, 3))],
+)
+def test_decoder_output_is_the_encoder_input_for_every_filters_length(filters, image_shape):
+    encoder = build_encoder(2, image_shape=image_shape, filters=filters)
+    decoder = build_decoder(2, image_shape=image_shape, filters=filters[::-1])
+    assert decoder.output_shape[1:] == encoder.input_shape[1:] == image_shape
+
+
+def test_filters_the_image_cannot_be_halved_for_are_refused():
+    with pytest.raises(ValueError, match=r"divisible by 8.*image_shape=\(28, 28, 1\)"):
+        build_decoder(2, filters=(64, 32, 16))
+    with pytest.raises(ValueError, match=r"divisible by 8.*image_shape=\(28, 28, 1\)"):
+        build_encoder(2, filters=(16, 32, 64))
+
+
+def test_conditional_vae_reads_num_classes_from_the_named_label_layer():
+    encoder = build_encoder(2, num_classes=7, filters=(4, 8))
+    decoder = build_decoder(2, num_classes=7, filters=(8, 4))
+    assert ConditionalVAE(encoder, decoder).num_classes == 7
+    assert decoder.get_layer("label_one_hot").num_tokens == 7

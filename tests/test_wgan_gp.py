@@ -26,8 +26,8 @@ def _linear_critic(weights):
 
 
 def _small_wgan(seed=0, num_critic_steps=2):
-    generator = build_dcgan_generator(latent_dim=LATENT_DIM, width=8)
-    critic = build_critic(width=8)
+    generator = build_dcgan_generator(latent_dim=LATENT_DIM, base_filters=8)
+    critic = build_critic(base_filters=8)
     wgan = WGANGP(generator, critic, num_critic_steps=num_critic_steps, gp_weight=10.0, seed=seed)
     wgan.compile(
         d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.9),
@@ -37,7 +37,7 @@ def _small_wgan(seed=0, num_critic_steps=2):
 
 
 def test_critic_shape_and_no_batch_normalisation():
-    critic = build_critic(width=8)
+    critic = build_critic(base_filters=8)
     assert critic.output_shape == (None, 1)
     assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in critic.layers)
 
@@ -104,10 +104,10 @@ def test_metric_names_and_seeded_micro_fit_with_finite_losses(tiny_digits):
 
 def test_fresh_noise_each_step():
     wgan = _small_wgan(seed=3)
-    first = wgan.generate(4)
-    second = wgan.generate(4)
+    first = wgan.sample(4)
+    second = wgan.sample(4)
     assert not np.allclose(first, second)
-    np.testing.assert_allclose(wgan.generate(4, seed=1), wgan.generate(4, seed=1))
+    np.testing.assert_allclose(wgan.sample(4, seed=1), wgan.sample(4, seed=1))
 
 
 def test_compile_builds_both_optimizers():
@@ -132,15 +132,17 @@ def test_keras_round_trip_in_safe_mode(tmp_path, tiny_digits):
 
 
 def test_bad_arguments_say_what_was_expected_and_received(tiny_digits):
-    generator = build_dcgan_generator(latent_dim=LATENT_DIM, width=8)
+    generator = build_dcgan_generator(latent_dim=LATENT_DIM, base_filters=8)
     with pytest.raises(ValueError, match="`num_critic_steps` to be a positive integer.*=0"):
-        WGANGP(generator, build_critic(width=8), num_critic_steps=0)
+        WGANGP(generator, build_critic(base_filters=8), num_critic_steps=0)
     with pytest.raises(ValueError, match="non-negative.*gp_weight=-1"):
-        WGANGP(generator, build_critic(width=8), gp_weight=-1)
+        WGANGP(generator, build_critic(base_filters=8), gp_weight=-1)
     with pytest.raises(ValueError, match=r"critic input \(32, 32, 1\)"):
-        WGANGP(generator, build_critic(image_shape=(32, 32, 1), width=8))
-    with pytest.raises(ValueError, match="`width` to be a positive integer. Received: width=0"):
-        build_critic(width=0)
+        WGANGP(generator, build_critic(image_shape=(32, 32, 1), base_filters=8))
+    with pytest.raises(
+        ValueError, match="`base_filters` to be a positive integer. Received: base_filters=0"
+    ):
+        build_critic(base_filters=0)
     with pytest.raises(ValueError, match="divisible by 4.*image_shape=\\(30, 30, 1\\)"):
         build_critic(image_shape=(30, 30, 1))
     wgan = _small_wgan()

@@ -1,4 +1,7 @@
-"""Tests of course_lib.widgets: explorers with ipywidgets (no frontend needed) and without."""
+"""Tests of course_lib.widgets: explorers with ipywidgets (no frontend needed) and without.
+
+The static figures they fall back to are tested in tests/test_plotting.py.
+"""
 
 import sys
 
@@ -78,14 +81,28 @@ def test_interpolation_explorer_falls_back_to_a_figure(no_ipywidgets, images):
     assert len(fig.axes) == 10 + 2
 
 
-# --------------------------------------------------------------------------- static figures
+# --------------------------------------------------------------------------- image size
 
 
-def test_static_figures_have_the_expected_axes(images):
-    fig = course_widgets.latent_traversal_figure(decode, LATENT_DIM, num_steps=5)
-    assert isinstance(fig, Figure) and len(fig.axes) == LATENT_DIM * 5
-    fig = course_widgets.interpolation_figure(encode, decode, images[0], images[1], num_steps=4)
-    assert isinstance(fig, Figure) and len(fig.axes) == 4 + 2
+def test_views_are_sized_from_the_images_not_a_fixed_28_pixels():
+    pytest.importorskip("ipywidgets")
+    wide = np.random.default_rng(2).random((3, 14, 20, 1)).astype(np.float32)
+
+    def decode_wide(z):
+        return np.repeat(wide[:1], len(z), axis=0)
+
+    box = course_widgets.latent_explorer(decode_wide, LATENT_DIM)
+    pixels = course_widgets._PIXELS_PER_CELL
+    assert (int(box.image.width), int(box.image.height)) == (20 * pixels, 14 * pixels)
+    box = course_widgets.interpolation_explorer(lambda x: x.mean((1, 2)), decode_wide, wide)
+    assert (int(box.image.width), int(box.image.height)) == (20 * pixels, 14 * pixels)
+    view_a = box.children[1].children[1]
+    assert (int(view_a.width), int(view_a.height)) == (20 * pixels // 2, 14 * pixels // 2)
+
+
+def test_the_static_figures_live_in_plotting_only():
+    assert not hasattr(course_widgets, "latent_traversal_figure")
+    assert not hasattr(course_widgets, "interpolation_figure")
 
 
 # --------------------------------------------------------------------------- bad arguments
@@ -97,7 +114,9 @@ def test_bad_arguments_say_what_was_expected_and_received(images):
     with pytest.raises(ValueError, match=r"num_sliders` <= latent_dim=3\. Received: num_sliders=4"):
         course_widgets.latent_explorer(decode, LATENT_DIM, num_sliders=4)
     with pytest.raises(ValueError, match=r"extent.*Received: extent=-1"):
-        course_widgets.latent_traversal_figure(decode, LATENT_DIM, extent=-1)
+        course_widgets.latent_explorer(decode, LATENT_DIM, extent=-1)
+    with pytest.raises(ValueError, match=r"`step` in \(0, extent=3\]\. Received: step=5"):
+        course_widgets.latent_explorer(decode, LATENT_DIM, step=5)
     with pytest.raises(ValueError, match=r"`decode` to be a function"):
         course_widgets.latent_explorer("decoder", LATENT_DIM)
     with pytest.raises(ValueError, match=r"`base` of shape \(3,\)\. Received: base.shape=\(2,\)"):
@@ -106,5 +125,5 @@ def test_bad_arguments_say_what_was_expected_and_received(images):
         course_widgets.interpolation_explorer(encode, decode, images, index_b=9)
     with pytest.raises(ValueError, match=r"at least two images"):
         course_widgets.interpolation_explorer(encode, decode, images[:1])
-    with pytest.raises(ValueError, match=r"num_steps` >= 2\. Received: num_steps=1"):
-        course_widgets.interpolation_figure(encode, decode, images[0], images[1], num_steps=1)
+    with pytest.raises(ValueError, match=r"`encode` to be a function"):
+        course_widgets.interpolation_explorer("encoder", decode, images)

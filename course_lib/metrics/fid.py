@@ -1,6 +1,7 @@
-"""A classifier-based Fréchet distance (FID) and kernel distance (KID) for 28×28 digits.
+"""A classifier-based Fréchet distance (FID) and kernel distance (KID): pure functions.
 
-Taught in notebook 06 (section on FID) and used again in notebooks 07 and 10.
+Taught in notebook 06 (section 4, "Samples, and a classifier-based FID") and
+used again in notebook 07 (sections 3 and 5).
 
 The FID of Heusel et al. (2017) compares two sets of images through the
 features of a network: fit a Gaussian to each set's features and take the
@@ -9,13 +10,13 @@ Fréchet (2-Wasserstein) distance between the two Gaussians,
     FID = |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a^{1/2} S_b S_a^{1/2})^{1/2}).
 
 Papers use the pool features of an Inception-v3 network trained on ImageNet.
-Here the features come from a **small digit classifier trained on the course's
-own training split** (its penultimate layer, 128 numbers per image). That is
-faster, works offline and sees what matters in digits, but the numbers are on
-a different scale: **a FID from this module is NOT comparable with the
-Inception-based FIDs reported in papers**, nor with a FID computed with another
-classifier (other data, settings or seed). Compare FIDs only within one
-extractor, with the same numbers of images.
+The course uses a **small digit classifier trained on its own training split**
+(`course_lib.models.digit_classifier`, its penultimate layer, 128 numbers per
+image); this module only measures, with whatever `extractor` it is given. The
+numbers are on a different scale: **a FID from the course classifier is NOT
+comparable with the Inception-based FIDs reported in papers**, nor with a FID
+computed with another classifier (other data, settings or seed). Compare FIDs
+only within one extractor, with the same numbers of images.
 
 FID is biased upwards for small samples, so every FID should be printed beside
 its floor: the FID between two disjoint halves of real data (`fid_floor`),
@@ -33,58 +34,48 @@ KID (Bińkowski et al., 2018) is the unbiased squared maximum mean discrepancy
 with the polynomial kernel k(x, y) = (x·y / d + 1)^3; its expectation is 0 for
 two samples of the same distribution, whatever the sample size.
 
-Example:
-    >>> from course_lib.data import load_dataset
-    >>> train = load_dataset("mnist", "train")
-    >>> test = load_dataset("mnist", "test")
-    >>> extractor = get_feature_extractor(train.images, train.labels)
-    >>> print(f"classifier accuracy {extractor.evaluate(test.images, test.labels):.3f}")
-    >>> reference = train.images[np.random.default_rng(0).permutation(len(train))[:4000]]
-    >>> floor = fid_floor(reference, extractor)  # 2,000 vs 2,000 real images
-    >>> score = fid(generated[:2000], reference[:2000], extractor)  # doctest: +SKIP
+Example (a toy extractor, the first four pixels, stands in for the course
+classifier of `course_lib.models.digit_classifier.get_feature_extractor`):
+    >>> rng = np.random.default_rng(0)
+    >>> real = rng.uniform(size=(400, 8, 8, 1))
+    >>> def first_pixels(images):
+    ...     return images.reshape(len(images), -1)[:, :4]
+    >>> floor = fid_floor(real, first_pixels)  # two random halves of 200
+    >>> brighter = np.clip(real[:200] + 0.2, 0.0, 1.0)  # a "generator" that is off
+    >>> score = fid(brighter, real[200:], first_pixels)  # 200 against 200, like the floor
+    >>> print(f"FID {score:.2f}, floor {floor:.2f}")
+    FID 0.14, floor 0.01
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
-from course_lib._checks import check_image_shape, check_positive_int, check_value_range
+from course_lib._checks import check_positive_int, check_value_range
 
 __all__ = [
-    "FeatureExtractor",
-    "build_digit_classifier",
     "fid",
     "fid_floor",
     "frechet_distance",
-    "get_feature_extractor",
     "kid",
     "kid_from_features",
 ]
 
-# Change this string whenever build_digit_classifier or the training recipe
-# changes: it is part of the cache key, so old cached classifiers are not reused.
-_ARCHITECTURE = "digit-classifier-v1: conv32s2-conv64s2-dense128-dense10, adam1e-3"
-IMAGE_SHAPE = (28, 28, 1)
-FEATURE_LAYER = "features"
-
 
 def _as_images(images, name: str = "images") -> np.ndarray:
-    """Validate a batch of [0, 1] images and return it as float32 (N, 28, 28, 1)."""
+    """Validate a batch of [0, 1] images and return it as float32 (N, H, W, C).
+
+    The image shape itself is the extractor's to check (the course classifier
+    takes 28 x 28 x 1).
+    """
     images = np.asarray(images, dtype=np.float32)
-    if images.ndim == 3:  # (N, 28, 28): add the channel axis
+    if images.ndim == 3:  # (N, H, W): add the channel axis
         images = images[..., None]
     if images.ndim != 4:
         raise ValueError(
-            f"Expected `{name}` of shape (batch, 28, 28, 1) or (batch, 28, 28). "
-            f"Received: {name}.shape={images.shape}"
+            f"Expected `{name}` of shape (batch, height, width, channels) or "
+            f"(batch, height, width). Received: {name}.shape={images.shape}"
         )
-    check_image_shape(images.shape, IMAGE_SHAPE, name)
     if len(images) == 0:
         raise ValueError(f"Expected `{name}` to hold at least one image. Received: 0 images")
     # Generators often output [-1, 1] (tanh): the caller must rescale, or the
@@ -93,283 +84,27 @@ def _as_images(images, name: str = "images") -> np.ndarray:
     return images
 
 
-def build_digit_classifier(num_classes: int = 10, seed: int = 0, name: str = "digit_classifier"):
-    """Build the small convolutional classifier whose penultimate layer gives the features.
+def _features(extractor, images: np.ndarray) -> np.ndarray:
+    """The extractor's features of validated images, as float64 (N, d).
 
-    Two strided convolutions and a 128-unit dense layer named `"features"`:
-    small enough to train in seconds on a CPU, accurate enough (about 98 % on
-    MNIST) that its features separate the classes.
-
-    Args:
-        num_classes: the number of classes.
-        seed: seeds every initializer, so the same data and seed give the same
-            classifier without touching the global random state.
-        name: the model's name.
-
-    Returns:
-        A functional `keras.Model` mapping (batch, 28, 28, 1) images in [0, 1] to logits.
-
-    Example:
-        >>> classifier = build_digit_classifier()
-        >>> classifier.get_layer("features").units
-        128
+    Duck-typed: anything with `predict(images, verbose=0)` (a `FeatureExtractor`,
+    a `keras.Model`), else any callable images -> features.
     """
-    import keras
-    from keras import layers
-
-    num_classes = check_positive_int(num_classes, "num_classes")
-
-    def init(offset):
-        return keras.initializers.GlorotUniform(seed=int(seed) * 10 + offset)
-
-    inputs = keras.Input(IMAGE_SHAPE, name="images")
-    x = layers.Conv2D(
-        32, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(1)
-    )(inputs)
-    x = layers.Conv2D(
-        64, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(2)
-    )(x)
-    x = layers.Flatten()(x)
-    features = layers.Dense(128, activation="relu", kernel_initializer=init(3), name=FEATURE_LAYER)(
-        x
-    )
-    logits = layers.Dense(num_classes, kernel_initializer=init(4), name="logits")(features)
-    return keras.Model(inputs, logits, name=name)
+    predict = getattr(extractor, "predict", None)
+    features = predict(images, verbose=0) if callable(predict) else extractor(images)
+    return np.asarray(features, dtype=np.float64)
 
 
-class FeatureExtractor:
-    """The penultimate features of a trained digit classifier, with its accuracy.
-
-    Returned by `get_feature_extractor`. Call it (or `.predict`) on images in
-    [0, 1] of shape (N, 28, 28, 1) to get float64 features of shape (N, 128).
-
-    Attributes:
-        classifier: the trained `keras.Model` (images -> logits).
-        model: the `keras.Model` images -> features (shares the classifier's weights).
-        validation_accuracy: accuracy on the held-out part of the training data.
-        num_features: the feature dimension.
-        cache_path: the `.keras` file the classifier was loaded from or saved to, or None.
-    """
-
-    def __init__(self, classifier, validation_accuracy: float, cache_path=None):
-        import keras
-
-        self.classifier = classifier
-        self.model = keras.Model(
-            classifier.inputs[0],
-            classifier.get_layer(FEATURE_LAYER).output,
-            name="feature_extractor",
-        )
-        self.validation_accuracy = float(validation_accuracy)
-        self.num_features = int(self.model.output.shape[-1])
-        self.cache_path = cache_path
-
-    def predict(self, images, batch_size: int = 500, verbose: int = 0) -> np.ndarray:
-        """Features of `images` (N, 28, 28, 1) in [0, 1], as float64 (N, num_features).
-
-        `verbose` is accepted for compatibility with `keras.Model.predict` and ignored.
-        """
-        return self._run(self.model, _as_images(images), batch_size)
-
-    __call__ = predict
-
-    @staticmethod
-    def _run(model, images, batch_size):
-        # Direct calls in fixed-size chunks rather than `Model.predict`: no
-        # tf.function is retraced for every new number of images (and no warning).
-        batch_size = check_positive_int(batch_size, "batch_size")
-        outputs = [
-            np.asarray(model(images[start : start + batch_size], training=False))
-            for start in range(0, len(images), batch_size)
-        ]
-        return np.concatenate(outputs).astype(np.float64)
-
-    def predict_labels(self, images, batch_size: int = 500) -> np.ndarray:
-        """The classifier's predicted class of each image (used to check conditional samples)."""
-        logits = self._run(self.classifier, _as_images(images), batch_size)
-        return np.argmax(logits, axis=-1)
-
-    def evaluate(self, images, labels) -> float:
-        """The classifier's accuracy on `images` with true `labels` (e.g. the test split)."""
-        labels = np.asarray(labels).reshape(-1)
-        if len(labels) != len(images):
-            raise ValueError(
-                f"Expected as many labels as images ({len(images)}). Received: {len(labels)} labels"
-            )
-        return float(np.mean(self.predict_labels(images) == labels))
-
-    def __repr__(self) -> str:
-        return (
-            f"FeatureExtractor(num_features={self.num_features}, "
-            f"validation_accuracy={self.validation_accuracy:.4f})"
-        )
-
-
-def _cache_key(images, labels, settings: dict) -> str:
-    digest = hashlib.sha256()
-    digest.update(_ARCHITECTURE.encode())
-    digest.update(json.dumps(settings, sort_keys=True).encode())
-    digest.update(str(images.shape).encode())
-    digest.update(np.ascontiguousarray(images).tobytes())
-    digest.update(np.ascontiguousarray(labels).tobytes())
-    return digest.hexdigest()[:20]
-
-
-def _default_cache_dir() -> Path:
-    from course_lib.data import default_data_dir
-
-    return default_data_dir() / "classifier_cache"
-
-
-def get_feature_extractor(
-    train_images,
-    train_labels,
-    *,
-    cache_dir=None,
-    epochs: int = 6,
-    batch_size: int = 128,
-    validation_fraction: float = 0.1,
-    seed: int = 0,
-    verbose: bool = True,
-) -> FeatureExtractor:
-    """Train the digit classifier on the given data (or load it from the cache) for FID/KID.
-
-    The cache file is named by a SHA-256 of the images, the labels, the
-    architecture and these settings, so the same data and settings always give
-    the same classifier, and any change trains a new one. Training takes a few
-    seconds on a CPU; the global random state is not touched (seeded
-    initializers and a NumPy shuffle), so a cache hit or miss does not change
-    what the rest of a notebook draws.
-
-    Args:
-        train_images: (N, 28, 28, 1) or (N, 28, 28) images in [0, 1].
-        train_labels: (N,) integer class labels.
-        cache_dir: where to keep classifiers; default `data/classifier_cache/`
-            of the checkout (`course_lib.data.default_data_dir()`). Pass `False`
-            to neither read nor write a cache.
-        epochs: training epochs.
-        batch_size: training batch size.
-        validation_fraction: the part of the data held out to measure
-            `validation_accuracy` (in [0, 0.5)).
-        seed: seeds the initializers, the hold-out split and the shuffles.
-        verbose: print one line saying whether the classifier was trained or loaded.
-
-    Returns:
-        A `FeatureExtractor`: call it on images to get features; its
-        `validation_accuracy` and `evaluate(test_images, test_labels)` report
-        how good the classifier is (print it beside any FID).
-
-    Raises:
-        ValueError: images of the wrong shape or outside [0, 1], labels that do not
-            match, a non-positive `epochs` or `batch_size`, a bad `validation_fraction`.
-
-    Example:
-        >>> extractor = get_feature_extractor(train.images, train.labels)  # doctest: +SKIP
-        >>> extractor(test.images[:10]).shape  # doctest: +SKIP
-        (10, 128)
-    """
-    import keras
-
-    images = _as_images(train_images, "train_images")
-    labels = np.asarray(train_labels).reshape(-1).astype(np.int64)
-    if len(labels) != len(images):
+def _paired_features(extractor, images_a, images_b) -> tuple[np.ndarray, np.ndarray]:
+    """Validate two image sets of one image shape and return their features."""
+    images_a = _as_images(images_a, "images_a")
+    images_b = _as_images(images_b, "images_b")
+    if images_a.shape[1:] != images_b.shape[1:]:
         raise ValueError(
-            f"Expected one label per image ({len(images)} labels). Received: {len(labels)} labels"
+            "Expected `images_a` and `images_b` with the same image shape "
+            f"{images_a.shape[1:]}. Received: images_b.shape={images_b.shape}"
         )
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if not 0.0 <= float(validation_fraction) < 0.5:
-        raise ValueError(
-            "Expected `validation_fraction` in [0, 0.5). "
-            f"Received: validation_fraction={validation_fraction!r}"
-        )
-    num_classes = int(labels.max()) + 1
-    settings = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "validation_fraction": float(validation_fraction),
-        "seed": int(seed),
-        "num_classes": num_classes,
-    }
-
-    cache_path = None
-    if cache_dir is not False:
-        directory = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
-        cache_path = directory / f"fid_classifier_{_cache_key(images, labels, settings)}.keras"
-        info_path = cache_path.with_suffix(".json")
-        if cache_path.exists() and info_path.exists():
-            try:
-                classifier = keras.saving.load_model(cache_path, compile=False, safe_mode=True)
-                info = json.loads(info_path.read_text())
-                if verbose:
-                    print(
-                        f"FID classifier loaded from the cache ({cache_path.name}): "
-                        f"held-out accuracy {info['validation_accuracy']:.4f}"
-                    )
-                return FeatureExtractor(classifier, info["validation_accuracy"], cache_path)
-            except Exception as exc:  # noqa: BLE001 - a broken cache file is retrained
-                if verbose:
-                    print(f"Cached FID classifier unreadable ({exc}); training a new one.")
-
-    # Hold out a seeded part of the data to report the classifier's accuracy.
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(images))
-    num_held_out = int(round(validation_fraction * len(images)))
-    held_out, kept = order[:num_held_out], order[num_held_out:]
-    classifier = build_digit_classifier(num_classes, seed=seed)
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    # One fit call per epoch on a NumPy-shuffled copy: shuffling with our own
-    # generator keeps the global TensorFlow random state untouched.
-    for _ in range(epochs):
-        epoch_order = rng.permutation(kept)
-        classifier.fit(
-            images[epoch_order],
-            labels[epoch_order],
-            batch_size=batch_size,
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-        )
-    if num_held_out > 0:
-        logits = FeatureExtractor._run(classifier, images[held_out], 500)
-        validation_accuracy = float(np.mean(np.argmax(logits, -1) == labels[held_out]))
-    else:
-        validation_accuracy = float("nan")
-    if verbose:
-        print(
-            f"FID classifier trained on {len(kept)} images for {epochs} epochs: "
-            f"held-out accuracy {validation_accuracy:.4f}"
-        )
-
-    if cache_path is not None:
-        try:
-            _save_atomically(classifier, cache_path, validation_accuracy, settings)
-        except OSError as exc:  # a read-only folder must not stop the notebook
-            if verbose:
-                print(f"Could not cache the FID classifier in {cache_path.parent}: {exc}")
-            cache_path = None
-    return FeatureExtractor(classifier, validation_accuracy, cache_path)
-
-
-def _save_atomically(classifier, cache_path: Path, validation_accuracy: float, settings: dict):
-    """Write the classifier and its info via temporary files (parallel runs never read half)."""
-    cache_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".keras", dir=cache_path.parent)
-    os.close(handle)
-    try:
-        classifier.save(temporary)
-        os.replace(temporary, cache_path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    info = {"architecture": _ARCHITECTURE, "validation_accuracy": validation_accuracy, **settings}
-    info_temporary = cache_path.with_suffix(".json.tmp")
-    info_temporary.write_text(json.dumps(info, indent=1))
-    os.replace(info_temporary, cache_path.with_suffix(".json"))
+    return _features(extractor, images_a), _features(extractor, images_b)
 
 
 def _as_features(features, name: str) -> np.ndarray:
@@ -382,6 +117,18 @@ def _as_features(features, name: str) -> np.ndarray:
     if not np.all(np.isfinite(features)):
         raise ValueError(f"Expected `{name}` to be finite. Received: NaN or infinite values")
     return features
+
+
+def _as_feature_pair(features_a, features_b) -> tuple[np.ndarray, np.ndarray]:
+    """Both feature sets checked, with the same number of features."""
+    features_a = _as_features(features_a, "features_a")
+    features_b = _as_features(features_b, "features_b")
+    if features_a.shape[1] != features_b.shape[1]:
+        raise ValueError(
+            "Expected `features_a` and `features_b` with the same number of features. "
+            f"Received: {features_a.shape[1]} and {features_b.shape[1]}"
+        )
+    return features_a, features_b
 
 
 def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
@@ -415,13 +162,7 @@ def frechet_distance(features_a, features_b) -> float:
         >>> round(frechet_distance(a, a + 1.0), 6)  # a shift of 1 in each of 4 dims
         4.0
     """
-    features_a = _as_features(features_a, "features_a")
-    features_b = _as_features(features_b, "features_b")
-    if features_a.shape[1] != features_b.shape[1]:
-        raise ValueError(
-            "Expected `features_a` and `features_b` with the same number of features. "
-            f"Received: {features_a.shape[1]} and {features_b.shape[1]}"
-        )
+    features_a, features_b = _as_feature_pair(features_a, features_b)
     mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)
     cov_a = np.cov(features_a, rowvar=False)
     cov_b = np.cov(features_b, rowvar=False)
@@ -439,9 +180,12 @@ def fid(images_a, images_b, extractor) -> float:
     images per set: FID grows as the sample shrinks.
 
     Args:
-        images_a, images_b: (N, 28, 28, 1) or (N, 28, 28) images in [0, 1], N >= 2.
-        extractor: a `FeatureExtractor` from `get_feature_extractor`, or any
-            callable/`keras.Model` that maps images to (N, d) features.
+        images_a, images_b: (N, H, W, C) or (N, H, W) images in [0, 1], N >= 2,
+            of the shape the extractor takes ((N, 28, 28, 1) for the course classifier).
+        extractor: what maps images to (N, d) features: anything with
+            `predict(images, verbose=0)`, such as the `FeatureExtractor` of
+            `course_lib.models.digit_classifier.get_feature_extractor` or a
+            `keras.Model`, or a plain callable.
 
     Returns:
         The FID, a float >= 0.
@@ -450,24 +194,7 @@ def fid(images_a, images_b, extractor) -> float:
         ValueError: images of the wrong shape or outside [0, 1] (rescale a
             tanh generator's [-1, 1] output with `(x + 1) / 2` first).
     """
-    return frechet_distance(
-        _features(extractor, images_a, "images_a"), _features(extractor, images_b, "images_b")
-    )
-
-
-def _features(extractor, images, name: str) -> np.ndarray:
-    images = _as_images(images, name)
-    if isinstance(extractor, FeatureExtractor):
-        return extractor.predict(images)
-    if isinstance(extractor, _keras_model_type()):
-        return FeatureExtractor._run(extractor, images, 500)
-    return np.asarray(extractor(images), dtype=np.float64)
-
-
-def _keras_model_type():
-    import keras
-
-    return keras.Model
+    return frechet_distance(*_paired_features(extractor, images_a, images_b))
 
 
 def fid_floor(real_images, extractor, *, num_examples: int | None = None, seed: int = 0) -> float:
@@ -478,7 +205,7 @@ def fid_floor(real_images, extractor, *, num_examples: int | None = None, seed: 
     generator's FID with `num_examples` images on each side as well.
 
     Args:
-        real_images: (N, 28, 28, 1) images in [0, 1], N >= 4.
+        real_images: (N, H, W, C) images in [0, 1], N >= 4.
         extractor: as in `fid`.
         num_examples: images per half; default N // 2. At most N // 2.
         seed: seeds the random split.
@@ -520,13 +247,7 @@ def kid_from_features(
         The KID, a float; it can be slightly negative (it is unbiased), and its
         expectation is 0 when both sets come from one distribution.
     """
-    features_a = _as_features(features_a, "features_a")
-    features_b = _as_features(features_b, "features_b")
-    if features_a.shape[1] != features_b.shape[1]:
-        raise ValueError(
-            "Expected `features_a` and `features_b` with the same number of features. "
-            f"Received: {features_a.shape[1]} and {features_b.shape[1]}"
-        )
+    features_a, features_b = _as_feature_pair(features_a, features_b)
     num_subsets = check_positive_int(num_subsets, "num_subsets")
     subset_size = check_positive_int(subset_size, "subset_size")
     m = min(subset_size, len(features_a), len(features_b))
@@ -555,7 +276,7 @@ def kid(
     at any size, so it needs no floor (though its noise shrinks with size).
 
     Args:
-        images_a, images_b: (N, 28, 28, 1) images in [0, 1].
+        images_a, images_b: (N, H, W, C) images in [0, 1], as in `fid`.
         extractor: as in `fid`.
         num_subsets, subset_size, seed: see `kid_from_features`.
 
@@ -563,8 +284,7 @@ def kid(
         The KID, a float (may be slightly negative).
     """
     return kid_from_features(
-        _features(extractor, images_a, "images_a"),
-        _features(extractor, images_b, "images_b"),
+        *_paired_features(extractor, images_a, images_b),
         num_subsets=num_subsets,
         subset_size=subset_size,
         seed=seed,

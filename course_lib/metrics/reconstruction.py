@@ -12,7 +12,7 @@ so the numbers mean what they mean elsewhere.
 Example:
     >>> import numpy as np
     >>> x = np.zeros((2, 28, 28, 1), "float32")
-    >>> float(mse(x, x + 0.1))
+    >>> round(float(mse(x, x + 0.1)), 6)
     0.01
     >>> round(float(psnr(x, x + 0.1)), 6)
     20.0

@@ -3,8 +3,8 @@
 `GAN` (notebooks 05 and 06), `ConditionalGAN` and `WGANGP` (notebook 07) differ in
 their training step. Everything around it lives here once: checking that the
 networks fit together, building both optimizers in `compile`, checking the
-training data, drawing noise, generating in chunks, and saving the two networks
-in the model's config.
+training data, drawing noise, sampling (the course's contract: `sample` returns
+images in [0, 1]), and saving the two networks in the model's config.
 """
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_lib._checks import check_image_shape, check_positive_int, check_value_range
+from course_lib._checks import check_image_shape, check_value_range
+from course_lib.models._base import GenerativeModel, batched_call, unpack_batch
 
 
-class AdversarialModel(keras.Model):
+class AdversarialModel(GenerativeModel):
     """Base of the GAN models: a generator, a discriminator (or critic) and their optimizers.
 
     A subclass sets `metric_names` (its `fit` history keys), implements
-    `train_step` and ends it with `return self._record(name=value, ...)`. It
-    checks what is particular to its networks before calling `__init__`, and
-    adds its own constructor arguments to `get_config`.
+    `train_step` and ends it with `return self._update_metrics(name=value, ...)`.
+    It checks what is particular to its networks before calling `__init__`, and
+    adds its own constructor arguments to `get_config`. `sample` (from
+    `GenerativeModel`) maps the generator's output from `value_range` to [0, 1].
 
     Args:
         generator: maps noise (and, for a conditional model, labels) to data.
@@ -34,7 +36,8 @@ class AdversarialModel(keras.Model):
             `fit`; `None` turns the check off (e.g. the 2-D toy of notebook 05).
 
     Raises:
-        ValueError: a discriminator that does not take what the generator makes.
+        ValueError: a generator whose (first) input is not a flat noise vector, or
+            a discriminator that does not take what the generator makes.
     """
 
     # The fit() history keys; one keras.metrics.Mean each.
@@ -44,6 +47,12 @@ class AdversarialModel(keras.Model):
 
     def __init__(self, generator, discriminator, seed=None, value_range=(-1.0, 1.0), **kwargs):
         super().__init__(**kwargs)
+        latent_shape = tuple(generator.inputs[0].shape[1:])
+        if len(latent_shape) != 1 or latent_shape[0] is None:
+            raise ValueError(
+                "Expected a generator whose (first) input is a flat noise vector "
+                f"(batch, latent_dim). Received: input shape {tuple(generator.inputs[0].shape)}"
+            )
         data_shape = tuple(generator.outputs[0].shape[1:])
         d_input_shape = tuple(discriminator.inputs[0].shape[1:])
         if data_shape != d_input_shape:
@@ -69,7 +78,21 @@ class AdversarialModel(keras.Model):
         # Listed here so that fit() resets them at the start of every epoch.
         return list(self.trackers.values())
 
-    def _record(self, **values):
+    @property
+    def output_range(self):
+        # The generator is trained to produce data in the training data's range.
+        return self.value_range
+
+    def _update_gan_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+        """Track both losses and the mean outputs D(x) and D(G(z)) in probability terms."""
+        return self._update_metrics(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=ops.mean(ops.sigmoid(real_logits)),
+            d_fake=ops.mean(ops.sigmoid(fake_logits)),
+        )
+
+    def _update_metrics(self, **values):
         """Update each named tracker with this step's value; return the running means."""
         for name, value in values.items():
             self.trackers[name].update_state(value)
@@ -113,7 +136,7 @@ class AdversarialModel(keras.Model):
             check_image_shape(spec.shape, self.data_shape, "images")
             if self.value_range is not None:
                 for batch in x.take(1):  # the first batch stands for the rest
-                    batch = batch[0] if isinstance(batch, tuple) else batch
+                    batch = unpack_batch(batch)[0]
                     check_value_range(batch.numpy(), *self.value_range, name="images")
         elif x is not None:
             check_image_shape(np.shape(x), self.data_shape, "images")
@@ -135,24 +158,13 @@ class AdversarialModel(keras.Model):
 
     def _noise(self, num_samples: int, seed: int | None) -> np.ndarray:
         """`num_samples` noise vectors: from NumPy with `seed`, else from the SeedGenerator."""
-        if seed is not None:
-            z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
-            return z.astype("float32")
-        return ops.convert_to_numpy(
-            keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
-        )
+        return self._normal((num_samples, self.latent_dim), seed)
 
-    def _generate_in_chunks(self, inputs: list[np.ndarray], batch_size: int) -> np.ndarray:
-        """Run the generator (inference mode) on `inputs` in chunks of `batch_size`."""
-        batch_size = check_positive_int(batch_size, "batch_size")
-        total = len(inputs[0])
-        # Direct calls rather than `predict`: no tf.function retraced for every size.
-        chunks = []
-        for start in range(0, total, batch_size):
-            chunk = [array[start : start + batch_size] for array in inputs]
-            chunk = chunk[0] if len(chunk) == 1 else chunk
-            chunks.append(ops.convert_to_numpy(self.generator(chunk, training=False)))
-        return np.concatenate(chunks)
+    def _sample(self, num_samples, labels, seed, batch_size):
+        # The generator in inference mode (batch norm uses its moving statistics).
+        z = self._noise(num_samples, seed)
+        inputs = z if labels is None else [z, labels]
+        return batched_call(self.generator, inputs, batch_size)
 
     def get_config(self):
         config = super().get_config()

@@ -27,9 +27,12 @@ from keras import layers, ops
 from course_lib._checks import (
     check_choice,
     check_image_shape,
+    check_image_shape_arg,
     check_positive_int,
+    check_units,
     check_value_range,
 )
+from course_lib.models._base import batched_call, unpack_batch
 
 __all__ = [
     "Autoencoder",
@@ -41,28 +44,6 @@ __all__ = [
 
 LOSSES = ("mse", "bce")
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
-
-
-def _check_image_shape_arg(image_shape) -> tuple[int, int, int]:
-    shape = tuple(image_shape)
-    if len(shape) != 3 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
-        raise ValueError(
-            "Expected `image_shape` to be (height, width, channels) of positive integers. "
-            f"Received: image_shape={image_shape!r}"
-        )
-    return tuple(int(s) for s in shape)
-
-
-def _check_units(units, name: str) -> tuple[int, ...]:
-    try:
-        units = tuple(units)
-    except TypeError:
-        raise ValueError(
-            f"Expected `{name}` to be a sequence of positive integers. Received: {name}={units!r}"
-        ) from None
-    for value in units:
-        check_positive_int(value, name)
-    return tuple(int(v) for v in units)
 
 
 def build_dense_encoder(
@@ -97,8 +78,8 @@ def build_dense_encoder(
         (None, 32)
     """
     latent_dim = check_positive_int(latent_dim, "latent_dim")
-    image_shape = _check_image_shape_arg(image_shape)
-    hidden_units = _check_units(hidden_units, "hidden_units")
+    image_shape = check_image_shape_arg(image_shape)
+    hidden_units = check_units(hidden_units, "hidden_units")
     inputs = keras.Input(shape=image_shape, name="images")
     x = layers.Flatten(name="flatten")(inputs)
     for index, units in enumerate(hidden_units):
@@ -142,8 +123,8 @@ def build_dense_decoder(
         (None, 28, 28, 1)
     """
     latent_dim = check_positive_int(latent_dim, "latent_dim")
-    image_shape = _check_image_shape_arg(image_shape)
-    hidden_units = _check_units(hidden_units, "hidden_units")
+    image_shape = check_image_shape_arg(image_shape)
+    hidden_units = check_units(hidden_units, "hidden_units")
     check_choice(output_activation, "output_activation", OUTPUT_ACTIVATIONS)
     codes = keras.Input(shape=(latent_dim,), name="z")
     x = codes
@@ -152,17 +133,6 @@ def build_dense_decoder(
     x = layers.Dense(int(np.prod(image_shape)), activation=output_activation, name="pixels")(x)
     outputs = layers.Reshape(image_shape, name="images")(x)
     return keras.Model(codes, outputs, name=name)
-
-
-def _check_conv_shape(image_shape, filters) -> None:
-    # Each stride-2 convolution halves the size; the decoder must land back on it exactly.
-    factor = 2 ** len(filters)
-    height, width, _ = image_shape
-    if height % factor or width % factor:
-        raise ValueError(
-            f"Expected `image_shape` height and width divisible by {factor} "
-            f"(one halving per entry of filters={filters}). Received: image_shape={image_shape}"
-        )
 
 
 def build_conv_encoder(
@@ -197,9 +167,9 @@ def build_conv_encoder(
         (None, 32)
     """
     latent_dim = check_positive_int(latent_dim, "latent_dim")
-    image_shape = _check_image_shape_arg(image_shape)
-    filters = _check_units(filters, "filters")
-    _check_conv_shape(image_shape, filters)
+    filters = check_units(filters, "filters")
+    # Each stride-2 convolution halves the size; the decoder must land back on it exactly.
+    image_shape = check_image_shape_arg(image_shape, divisible_by=2 ** len(filters))
     inputs = keras.Input(shape=image_shape, name="images")
     x = inputs
     for index, channels in enumerate(filters):
@@ -243,10 +213,9 @@ def build_conv_decoder(
         (None, 28, 28, 1)
     """
     latent_dim = check_positive_int(latent_dim, "latent_dim")
-    image_shape = _check_image_shape_arg(image_shape)
-    filters = _check_units(filters, "filters")
+    filters = check_units(filters, "filters")
+    image_shape = check_image_shape_arg(image_shape, divisible_by=2 ** len(filters))
     check_choice(output_activation, "output_activation", OUTPUT_ACTIVATIONS)
-    _check_conv_shape(image_shape, filters)
     factor = 2 ** len(filters)
     height, width, channels = image_shape
     start = (height // factor, width // factor, filters[0])
@@ -342,52 +311,38 @@ class Autoencoder(keras.Model):
         return ops.mean(per_pixel)
 
     @staticmethod
-    def _unpack(data):
+    def _inputs_and_targets(data):
         # fit(images) gives images; fit((inputs, targets)) or a dataset of pairs gives both.
-        if isinstance(data, (tuple, list)):
-            if len(data) == 1 or data[1] is None:
-                return data[0], data[0]
-            return data[0], data[1]
-        return data, data
+        inputs, targets = unpack_batch(data)
+        return inputs, inputs if targets is None else targets
 
     def train_step(self, data):
         import tensorflow as tf
 
-        inputs, targets = self._unpack(data)
+        inputs, targets = self._inputs_and_targets(data)
         with tf.GradientTape() as tape:
             reconstructions = self(inputs, training=True)
             loss = self.reconstruction_loss(targets, reconstructions)
         # One gradient for encoder and decoder together: joint, end-to-end training.
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        self.optimizer.apply(gradients, variables)
         self.loss_tracker.update_state(loss)
         self.mse_tracker.update_state(ops.mean(ops.square(targets - reconstructions)))
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        inputs, targets = self._unpack(data)
+        inputs, targets = self._inputs_and_targets(data)
         reconstructions = self(inputs, training=False)
         self.loss_tracker.update_state(self.reconstruction_loss(targets, reconstructions))
         self.mse_tracker.update_state(ops.mean(ops.square(targets - reconstructions)))
         return {m.name: m.result() for m in self.metrics}
 
     # NumPy helpers for the notebooks: they validate what the model was built for.
-    @staticmethod
-    def _batched(function, array: np.ndarray, batch_size: int) -> np.ndarray:
-        # Direct calls rather than predict(): no tf.function is traced per model,
-        # so a notebook that trains a dozen small models sees no retracing warnings.
-        batch_size = check_positive_int(batch_size, "batch_size")
-        parts = [
-            ops.convert_to_numpy(function(array[start : start + batch_size], training=False))
-            for start in range(0, len(array), batch_size)
-        ]
-        return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
-
-    def _check_images(self, images, value_range=(0.0, 1.0)) -> np.ndarray:
+    def _check_images(self, images) -> np.ndarray:
         images = np.asarray(images, dtype=np.float32)
         check_image_shape(images.shape, self.image_shape)
-        check_value_range(images, *value_range)
+        check_value_range(images, 0.0, 1.0)
         return images
 
     def encode(self, images, batch_size: int = 512) -> np.ndarray:
@@ -398,7 +353,7 @@ class Autoencoder(keras.Model):
                 pixel values outside [0, 1].
         """
         images = self._check_images(images)
-        return self._batched(self.encoder, images, batch_size)
+        return batched_call(self.encoder, images, batch_size)
 
     def decode(self, codes, batch_size: int = 512) -> np.ndarray:
         """Images from codes `(N, latent_dim)`.
@@ -411,7 +366,7 @@ class Autoencoder(keras.Model):
             raise ValueError(
                 f"Expected codes of shape (N, {self.latent_dim}). Received: shape={codes.shape}"
             )
-        return self._batched(self.decoder, codes, batch_size)
+        return batched_call(self.decoder, codes, batch_size)
 
     def reconstruct(self, images, batch_size: int = 512) -> np.ndarray:
         """Reconstructions of images in [0, 1] (`decode(encode(images))`).
@@ -421,7 +376,7 @@ class Autoencoder(keras.Model):
                 pixel values outside [0, 1].
         """
         images = self._check_images(images)
-        return self._batched(self, images, batch_size)
+        return batched_call(self, images, batch_size)
 
     def get_config(self):
         config = super().get_config()

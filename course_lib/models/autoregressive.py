@@ -13,7 +13,7 @@ go pixel by pixel, because each pixel's distribution depends on the ones drawn
 before it.
 
 Example:
-    >>> network = build_row_rnn(image_shape=(28, 28, 1), units=64, hidden_units=64)
+    >>> network = build_row_rnn(image_shape=(28, 28, 1), units=64, head_units=64)
     >>> model = AutoregressiveImageModel(network)
     >>> model.compile(optimizer="adam")
     >>> # model.fit(binary_images, epochs=10, batch_size=64)
@@ -32,6 +32,8 @@ import tensorflow as tf
 from keras import layers, ops
 
 from course_lib._checks import check_image_shape, check_positive_int
+from course_lib.models._base import GenerativeModel, unpack_batch
+from course_lib.models._blocks import label_embedding
 
 __all__ = [
     "AutoregressiveImageModel",
@@ -97,7 +99,7 @@ class MaskedRowHead(layers.Layer):
     of the row only. The context (the row GRU's state) reaches every unit.
 
     Args:
-        hidden_units: the number of masked hidden units (positive).
+        units: the number of masked hidden units (positive).
 
     Call arguments:
         inputs: a list `[context, rows]`, `context` of shape `(..., context_dim)`
@@ -107,14 +109,14 @@ class MaskedRowHead(layers.Layer):
         Logits of shape `(..., width)`.
 
     Raises:
-        ValueError: a non-positive `hidden_units`.
+        ValueError: a non-positive `units`.
 
     Taught in notebook 08, section "1. The model".
     """
 
-    def __init__(self, hidden_units: int = 256, **kwargs):
+    def __init__(self, units: int = 256, **kwargs):
         super().__init__(**kwargs)
-        self.hidden_units = check_positive_int(hidden_units, "hidden_units")
+        self.units = check_positive_int(units, "units")
 
     def build(self, input_shape):
         context_shape, rows_shape = input_shape
@@ -125,7 +127,7 @@ class MaskedRowHead(layers.Layer):
         # and output c sees the hidden units whose degree is <= c, so output c
         # depends on pixels 0 .. c-1 only.
         input_degrees = np.arange(1, width + 1)
-        hidden_degrees = np.arange(self.hidden_units) % max(width - 1, 1) + 1
+        hidden_degrees = np.arange(self.units) % max(width - 1, 1) + 1
         self.input_mask = (input_degrees[:, None] <= hidden_degrees[None, :]).astype("float32")
         self.output_mask = (hidden_degrees[:, None] <= np.arange(width)[None, :]).astype("float32")
         self.direct_mask = np.triu(np.ones((width, width), dtype="float32"), k=1)
@@ -133,10 +135,10 @@ class MaskedRowHead(layers.Layer):
         def weight(name, shape, initializer="glorot_uniform"):
             return self.add_weight(name=name, shape=shape, initializer=initializer)
 
-        self.context_to_hidden = weight("context_to_hidden", (context_dim, self.hidden_units))
-        self.input_to_hidden = weight("input_to_hidden", (width, self.hidden_units))
-        self.hidden_bias = weight("hidden_bias", (self.hidden_units,), "zeros")
-        self.hidden_to_output = weight("hidden_to_output", (self.hidden_units, width))
+        self.context_to_hidden = weight("context_to_hidden", (context_dim, self.units))
+        self.input_to_hidden = weight("input_to_hidden", (width, self.units))
+        self.hidden_bias = weight("hidden_bias", (self.units,), "zeros")
+        self.hidden_to_output = weight("hidden_to_output", (self.units, width))
         self.context_to_output = weight("context_to_output", (context_dim, width))
         self.input_to_output = weight("input_to_output", (width, width))
         self.output_bias = weight("output_bias", (width,), "zeros")
@@ -170,7 +172,7 @@ class MaskedRowHead(layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"hidden_units": self.hidden_units})
+        config.update({"units": self.units})
         return config
 
 
@@ -178,9 +180,9 @@ def build_row_rnn(
     image_shape=(28, 28, 1),
     units: int = 256,
     num_layers: int = 2,
-    hidden_units: int = 256,
+    head_units: int = 256,
     num_classes: int | None = None,
-    label_dim: int = 16,
+    embedding_dim: int = 16,
     name: str = "row_rnn",
 ) -> keras.Model:
     """Build the teacher-forced network: binary images in, one logit per pixel out.
@@ -193,11 +195,11 @@ def build_row_rnn(
         image_shape: `(height, width, 1)` of one image.
         units: the GRU's state size (positive).
         num_layers: how many stacked GRU layers run down the rows (positive).
-        hidden_units: the masked head's hidden units (positive).
+        head_units: the masked head's hidden units (positive).
         num_classes: `None` for an unconditional model, or the number of classes;
             then a second input `labels` (int, shape `(batch,)`) is embedded and
             fed to the GRU at every row.
-        label_dim: the size of the label embedding (positive).
+        embedding_dim: the size of the label embedding (positive).
         name: the model's name.
 
     Returns:
@@ -208,7 +210,7 @@ def build_row_rnn(
         ValueError: a non-positive size, or an image shape other than `(H, W, 1)`.
 
     Example:
-        >>> network = build_row_rnn((28, 28, 1), units=32, num_layers=1, hidden_units=32)
+        >>> network = build_row_rnn((28, 28, 1), units=32, num_layers=1, head_units=32)
         >>> network.output_shape
         (None, 28, 28, 1)
 
@@ -224,8 +226,8 @@ def build_row_rnn(
     width = check_positive_int(image_shape[1], "width")
     units = check_positive_int(units, "units")
     num_layers = check_positive_int(num_layers, "num_layers")
-    hidden_units = check_positive_int(hidden_units, "hidden_units")
-    label_dim = check_positive_int(label_dim, "label_dim")
+    head_units = check_positive_int(head_units, "head_units")
+    embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
     if num_classes is not None:
         num_classes = check_positive_int(num_classes, "num_classes")
 
@@ -240,12 +242,12 @@ def build_row_rnn(
     if num_classes is not None:
         labels = keras.Input(shape=(), dtype="int32", name="labels")
         inputs.append(labels)
-        embedded = layers.Embedding(num_classes, label_dim, name="label_embedding")(labels)
+        embedded = label_embedding(labels, num_classes, embedding_dim)
         repeated = layers.RepeatVector(height, name="label_per_row")(embedded)
         x = layers.Concatenate(name="gru_input")([previous_rows, repeated])
     for index in range(num_layers):
         x = layers.GRU(units, return_sequences=True, name=f"row_gru_{index + 1}")(x)
-    logits = MaskedRowHead(hidden_units, name="row_head")([x, rows])
+    logits = MaskedRowHead(head_units, name="row_head")([x, rows])
     logits = layers.Reshape(image_shape, name="logits")(logits)
     # A single input is passed as a tensor, not a one-element list, so that calling
     # the network on a batch of images matches its input structure.
@@ -253,7 +255,7 @@ def build_row_rnn(
 
 
 @keras.saving.register_keras_serializable(package="course_lib")
-class AutoregressiveImageModel(keras.Model):
+class AutoregressiveImageModel(GenerativeModel):
     """Train, score, sample and complete binary images with a `build_row_rnn` network.
 
     `fit(images)` (or `fit(images, labels)` for a class-conditional network)
@@ -266,7 +268,7 @@ class AutoregressiveImageModel(keras.Model):
             `complete` when they are not given a seed.
 
     Example:
-        >>> model = AutoregressiveImageModel(build_row_rnn(units=32, hidden_units=32))
+        >>> model = AutoregressiveImageModel(build_row_rnn(units=32, head_units=32))
         >>> log_p = model.log_likelihood(np.zeros((2, 28, 28, 1), "float32"))
         >>> log_p.shape
         (2,)
@@ -300,7 +302,8 @@ class AutoregressiveImageModel(keras.Model):
 
     # --- the objective -----------------------------------------------------------
     def _split(self, data):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x, y = unpack_batch(data)
+        # fit(x=[images, labels]) passes the labels inside x.
         if isinstance(x, (tuple, list)):
             x, y = x[0], (x[1] if len(x) > 1 else y)
         return x, y
@@ -345,32 +348,6 @@ class AutoregressiveImageModel(keras.Model):
         return self._update_trackers(-self.log_prob(images, labels))
 
     # --- scoring -----------------------------------------------------------------
-    def _check_labels(self, labels, num_images):
-        if not self.conditional:
-            if labels is not None:
-                raise ValueError(
-                    "Expected no `labels`: this model is unconditional (built with "
-                    f"num_classes=None). Received: labels of shape {np.shape(labels)}"
-                )
-            return None
-        if labels is None:
-            raise ValueError(
-                f"Expected `labels` (ints in 0 .. {self.num_classes - 1}) for this "
-                "class-conditional model. Received: labels=None"
-            )
-        labels = np.asarray(labels)
-        if labels.shape != (num_images,) or not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(
-                f"Expected `labels` of integers with shape ({num_images},), one per image. "
-                f"Received: labels of dtype {labels.dtype} and shape {labels.shape}"
-            )
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(
-                f"Expected `labels` in 0 .. {self.num_classes - 1}. "
-                f"Received: values in {labels.min()} .. {labels.max()}"
-            )
-        return labels.astype("int32")
-
     def log_likelihood(self, images, labels=None, batch_size: int = 500) -> np.ndarray:
         """The exact log-likelihood log p(x) in nats of each binary image.
 
@@ -481,17 +458,21 @@ class AutoregressiveImageModel(keras.Model):
     def sample(
         self,
         num_samples: int,
+        *,
         labels=None,
-        temperature: float = 1.0,
         seed=None,
+        temperature: float = 1.0,
         num_rows: int | None = None,
     ) -> np.ndarray:
         """Draw new binary images pixel by pixel, in raster order.
 
+        The course's sampling contract (`GenerativeModel.sample`), with two more
+        options of this family: the temperature and the number of rows drawn.
+
         Args:
             num_samples: how many images (positive).
             labels: for a class-conditional model, the class of each sample, shape
-                `(num_samples,)`.
+                `(num_samples,)`; None gives the classes in turn (0, 1, 2, ...).
             temperature: divides the logits; below 1 sharpens each pixel's
                 distribution (cleaner, less varied), above 1 flattens it.
             seed: None (the model's own `SeedGenerator`, a new draw each call), an
@@ -516,7 +497,7 @@ class AutoregressiveImageModel(keras.Model):
             raise ValueError(
                 f"Expected `num_rows` <= {height}, the image height. Received: num_rows={num_rows}"
             )
-        labels = self._check_labels(labels, num_samples)
+        labels = self._sample_labels(labels, num_samples)
         given = np.zeros((num_samples, *self.image_shape), dtype=np.float32)
         return self._generate(given, 0, num_rows, labels, temperature, self._seed_generator(seed))
 

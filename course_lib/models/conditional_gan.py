@@ -11,15 +11,18 @@ it takes the label through a projection head (Miyato and Koyama, 2018). Both net
 the DCGAN guidelines of notebook 06 at a CPU-friendly width.
 
 Example:
-    >>> generator = build_conditional_generator(latent_dim=64, num_classes=10, width=32)
-    >>> discriminator = build_conditional_discriminator(num_classes=10, width=32)
+    >>> generator = build_conditional_generator(latent_dim=16, num_classes=10, base_filters=8)
+    >>> discriminator = build_conditional_discriminator(num_classes=10, base_filters=8)
     >>> cgan = ConditionalGAN(generator, discriminator, seed=0)
     >>> cgan.compile(
     ...     d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     ...     g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     ... )
-    >>> history = cgan.fit(images, labels, epochs=1, batch_size=64)  # doctest: +SKIP
-    >>> sevens = cgan.generate([7] * 8, seed=0)  # doctest: +SKIP
+    >>> images, labels = np.zeros((32, 28, 28, 1), "float32"), np.arange(32) % 10
+    >>> history = cgan.fit(images, labels, epochs=1, batch_size=16, verbose=0)
+    >>> sevens = cgan.sample(8, labels=7, seed=0)  # pixels in [0, 1]
+    >>> sevens.shape
+    (8, 28, 28, 1)
 
 The training step uses `tf.GradientTape`: this module needs the TensorFlow
 backend of Keras (the course's backend everywhere).
@@ -32,9 +35,21 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from course_lib._checks import check_image_shape, check_positive_int
+from course_lib._checks import (
+    check_fraction,
+    check_image_shape,
+    check_image_shape_arg,
+    check_labels,
+    check_positive_int,
+)
 from course_lib.models._adversarial import AdversarialModel
-from course_lib.models.gan import _check_label_smoothing, discriminator_loss, generator_loss
+from course_lib.models._blocks import (
+    downsampling_trunk,
+    label_embedding,
+    projection_logit,
+    upsampling_trunk,
+)
+from course_lib.models.gan import discriminator_loss, generator_loss
 
 __all__ = [
     "ConditionalGAN",
@@ -43,23 +58,10 @@ __all__ = [
 ]
 
 
-def _check_image_shape_arg(image_shape) -> tuple[int, int, int]:
-    image_shape = tuple(image_shape)
-    valid = len(image_shape) == 3 and all(
-        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in image_shape
-    )
-    if not valid or image_shape[0] % 4 or image_shape[1] % 4:
-        raise ValueError(
-            "Expected `image_shape` (height, width, channels) with height and width "
-            f"divisible by 4, e.g. (28, 28, 1). Received: image_shape={image_shape!r}"
-        )
-    return image_shape
-
-
 def build_conditional_generator(
     latent_dim: int = 64,
     num_classes: int = 10,
-    width: int = 32,
+    base_filters: int = 32,
     embedding_dim: int = 16,
     image_shape: tuple[int, int, int] = (28, 28, 1),
     name: str = "conditional_generator",
@@ -74,7 +76,7 @@ def build_conditional_generator(
     Args:
         latent_dim: the size of the noise `z`.
         num_classes: the number of labels.
-        width: filters of the last hidden layer (`2 * width` at 7×7).
+        base_filters: filters of the last hidden layer (`2 * base_filters` at 7×7).
         embedding_dim: the size of the label embedding.
         image_shape: `(height, width, channels)`, height and width divisible by 4.
         name: the model's name.
@@ -84,7 +86,7 @@ def build_conditional_generator(
         (integer labels) and output images `(batch, *image_shape)` in `[-1, 1]`.
 
     Raises:
-        ValueError: a non-positive `latent_dim`, `num_classes`, `width` or
+        ValueError: a non-positive `latent_dim`, `num_classes`, `base_filters` or
             `embedding_dim`, or a bad `image_shape`.
 
     Example:
@@ -94,34 +96,21 @@ def build_conditional_generator(
     """
     latent_dim = check_positive_int(latent_dim, "latent_dim")
     num_classes = check_positive_int(num_classes, "num_classes")
-    width = check_positive_int(width, "width")
+    base_filters = check_positive_int(base_filters, "base_filters")
     embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
-    height, cols, channels = _check_image_shape_arg(image_shape)
-    h, w = height // 4, cols // 4
+    image_shape = check_image_shape_arg(image_shape, divisible_by=4)
 
     z = keras.Input(shape=(latent_dim,), name="z")
     labels = keras.Input(shape=(), dtype="int32", name="labels")
-    embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
+    embedded = label_embedding(labels, num_classes, embedding_dim)
     x = layers.Concatenate(name="z_and_label")([z, embedded])
-    # Bias is redundant before batch normalisation (its beta plays that role).
-    x = layers.Dense(h * w * 2 * width, use_bias=False, name="project")(x)
-    x = layers.BatchNormalization(name="project_bn")(x)
-    x = layers.ReLU(name="project_relu")(x)
-    x = layers.Reshape((h, w, 2 * width), name="reshape")(x)
-    x = layers.Conv2DTranspose(
-        width, 4, strides=2, padding="same", use_bias=False, name="upsample_1"
-    )(x)
-    x = layers.BatchNormalization(name="upsample_1_bn")(x)
-    x = layers.ReLU(name="upsample_1_relu")(x)
-    images = layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", activation="tanh", name="upsample_2"
-    )(x)
+    images = upsampling_trunk(x, base_filters, image_shape)
     return keras.Model([z, labels], images, name=name)
 
 
 def build_conditional_discriminator(
     num_classes: int = 10,
-    width: int = 32,
+    base_filters: int = 32,
     image_shape: tuple[int, int, int] = (28, 28, 1),
     name: str = "conditional_discriminator",
 ) -> keras.Model:
@@ -135,15 +124,12 @@ def build_conditional_discriminator(
 
     the *projection* discriminator of Miyato and Koyama (2018): the first term
     asks "is this a real digit?", the second "is it a real digit **of class y**?".
-    Feeding the label in as an extra input channel also works, but more slowly: in
-    a short CPU run, after 5 epochs the channel version's samples still
-    ignored the label (the FID classifier agreed with it for 10 % of them, chance),
-    while the projection version's agreed for 78 % (batch 128 against 64, so not a
-    controlled comparison, but the gap is large).
+    Feeding the label in as an extra input channel also works, but learns the
+    label more slowly (measured in `docs/benchmarks.md`).
 
     Args:
         num_classes: the number of labels.
-        width: filters of the first convolution (the second has `2 * width`).
+        base_filters: filters of the first convolution (the second has `2 * base_filters`).
         image_shape: `(height, width, channels)`, height and width divisible by 4.
         name: the model's name.
 
@@ -152,27 +138,16 @@ def build_conditional_discriminator(
         logits `(batch, 1)` (no sigmoid).
 
     Raises:
-        ValueError: a non-positive `num_classes` or `width`, or a bad `image_shape`.
+        ValueError: a non-positive `num_classes` or `base_filters`, or a bad `image_shape`.
     """
     num_classes = check_positive_int(num_classes, "num_classes")
-    width = check_positive_int(width, "width")
-    height, cols, channels = _check_image_shape_arg(image_shape)
+    base_filters = check_positive_int(base_filters, "base_filters")
+    image_shape = check_image_shape_arg(image_shape, divisible_by=4)
 
-    images = keras.Input(shape=(height, cols, channels), name="images")
+    images = keras.Input(shape=image_shape, name="images")
     labels = keras.Input(shape=(), dtype="int32", name="labels")
-    x = layers.Conv2D(width, 4, strides=2, padding="same", name="conv_1")(images)
-    x = layers.LeakyReLU(0.2, name="conv_1_leaky_relu")(x)
-    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=False, name="conv_2")(x)
-    x = layers.BatchNormalization(name="conv_2_bn")(x)
-    x = layers.LeakyReLU(0.2, name="conv_2_leaky_relu")(x)
-    features = layers.Flatten(name="features")(x)
-    unconditional = layers.Dense(1, name="logit")(features)
-    # One learned vector per class, compared with the features by a dot product.
-    class_vectors = layers.Embedding(num_classes, features.shape[-1], name="label_embedding")(
-        labels
-    )
-    projection = layers.Dot(axes=1, name="projection")([class_vectors, features])
-    logits = layers.Add(name="conditional_logit")([unconditional, projection])
+    features = downsampling_trunk(images, base_filters, name="features")
+    logits = projection_logit(features, labels, num_classes)
     return keras.Model([images, labels], logits, name=name)
 
 
@@ -228,22 +203,9 @@ class ConditionalGAN(AdversarialModel):
         Raises:
             ValueError: the same optimizer object twice, or a bad `label_smoothing`.
         """
-        _check_label_smoothing(label_smoothing)
+        label_smoothing = check_fraction(label_smoothing, "label_smoothing", high=0.5)
         super().compile(d_optimizer, g_optimizer, **kwargs)
-        self.label_smoothing = float(label_smoothing)
-
-    def _check_labels(self, labels):
-        labels = np.asarray(labels)
-        if labels.size and (
-            not np.issubdtype(labels.dtype, np.integer)
-            or labels.min() < 0
-            or labels.max() >= self.num_classes
-        ):
-            raise ValueError(
-                f"Expected integer `labels` in [0, {self.num_classes - 1}]. "
-                f"Received: dtype {labels.dtype}, values in [{labels.min()}, {labels.max()}]"
-            )
-        return labels.reshape(-1).astype("int32")
+        self.label_smoothing = label_smoothing
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit` on `(images, labels)`, after checking shapes, ranges and labels.
@@ -269,11 +231,7 @@ class ConditionalGAN(AdversarialModel):
                     "Expected integer labels `y` beside the images (a conditional GAN "
                     "learns p(x | y)). Received: y=None"
                 )
-            y = self._check_labels(y)
-            if len(y) != len(x):
-                raise ValueError(
-                    f"Expected one label per image ({len(x)}). Received: {len(y)} labels"
-                )
+            y = check_labels(np.reshape(y, -1), self.num_classes, count=len(x))
         return super().fit(x, y, *args, **kwargs)  # which checks the images' shape and range
 
     def _noise_and_labels(self, batch_size):
@@ -297,9 +255,7 @@ class ConditionalGAN(AdversarialModel):
             fake_logits = self.discriminator([fake, fake_labels], training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(
-            zip(grads, self.discriminator.trainable_weights, strict=True)
-        )
+        self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
 
         # 2. Generator step on new noise and labels, through the updated discriminator.
         z, fake_labels = self._noise_and_labels(batch_size)
@@ -308,29 +264,6 @@ class ConditionalGAN(AdversarialModel):
             logits = self.discriminator([generated, fake_labels], training=True)
             g_loss = generator_loss(logits, "non_saturating")
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
+        self.g_optimizer.apply(grads, self.generator.trainable_weights)
 
-        return self._record(
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_real=ops.mean(ops.sigmoid(real_logits)),
-            d_fake=ops.mean(ops.sigmoid(fake_logits)),
-        )
-
-    def generate(self, labels, seed: int | None = None, batch_size: int = 500) -> np.ndarray:
-        """Images of the requested classes, one per label, as a NumPy array in `value_range`.
-
-        Args:
-            labels: integer class labels, e.g. `[7] * 8` or `np.repeat(np.arange(10), 10)`.
-            seed: seeds the noise (NumPy) for repeatable images; None draws from
-                the model's `SeedGenerator` (new images each call).
-            batch_size: images per generator call.
-
-        Raises:
-            ValueError: labels that are not integers in `[0, num_classes)`.
-        """
-        labels = self._check_labels(labels)
-        if labels.size == 0:
-            raise ValueError("Expected at least one label. Received: none")
-        z = self._noise(len(labels), seed)
-        return self._generate_in_chunks([z, labels], batch_size)
+        return self._update_gan_metrics(d_loss, g_loss, real_logits, fake_logits)

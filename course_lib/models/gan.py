@@ -11,14 +11,19 @@ discriminator update and then one generator update on fresh noise: the
 alternating updates of Goodfellow et al. (2014).
 
 Example:
-    >>> generator = build_dcgan_generator(latent_dim=64, width=32)
-    >>> discriminator = build_dcgan_discriminator(width=32)
+    >>> generator = build_dcgan_generator(latent_dim=64, base_filters=8)
+    >>> discriminator = build_dcgan_discriminator(base_filters=8)
     >>> gan = GAN(generator, discriminator, seed=0)
     >>> gan.compile(
     ...     d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     ...     g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     ... )
-    >>> history = gan.fit(train_images, epochs=1, batch_size=64, verbose=2)  # doctest: +SKIP
+    >>> images = np.zeros((64, 28, 28, 1), "float32")  # pixels in [-1, 1]
+    >>> history = gan.fit(images, epochs=1, batch_size=32, verbose=0)
+    >>> sorted(history.history)
+    ['d_fake', 'd_loss', 'd_real', 'g_loss']
+    >>> gan.sample(4, seed=0).shape  # pixels in [0, 1]
+    (4, 28, 28, 1)
 
 The training step uses `tf.GradientTape`, so this module needs the TensorFlow
 backend of Keras (the course's backend everywhere).
@@ -33,8 +38,18 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from course_lib._checks import check_choice, check_image_shape, check_positive_int
+from course_lib._checks import (
+    check_choice,
+    check_fraction,
+    check_image_shape,
+    check_image_shape_arg,
+    check_positive_int,
+    check_shape_arg,
+    check_units,
+)
 from course_lib.models._adversarial import AdversarialModel
+from course_lib.models._base import unpack_batch
+from course_lib.models._blocks import downsampling_trunk, upsampling_trunk
 
 __all__ = [
     "GAN",
@@ -164,16 +179,6 @@ def generator_loss(fake_logits, kind: str = "non_saturating"):
 # --------------------------------------------------------------------------- networks
 
 
-def _check_shape(shape, name: str) -> tuple[int, ...]:
-    shape = tuple(shape)
-    if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in shape):
-        raise ValueError(
-            f"Expected `{name}` to be a tuple of positive integers, e.g. (28, 28, 1). "
-            f"Received: {name}={shape!r}"
-        )
-    return shape
-
-
 def build_mlp_generator(
     latent_dim: int = 64,
     data_shape: tuple[int, ...] = (28, 28, 1),
@@ -202,9 +207,8 @@ def build_mlp_generator(
         ValueError: a non-positive `latent_dim` or a bad shape or width.
     """
     check_positive_int(latent_dim, "latent_dim")
-    data_shape = _check_shape(data_shape, "data_shape")
-    for units in hidden_units:
-        check_positive_int(units, "hidden_units")
+    data_shape = check_shape_arg(data_shape, "data_shape")
+    hidden_units = check_units(hidden_units, "hidden_units")
     z = keras.Input(shape=(latent_dim,), name="z")
     x = z
     for index, units in enumerate(hidden_units):
@@ -235,13 +239,9 @@ def build_mlp_discriminator(
     Returns:
         A functional `keras.Model` mapping `(batch, *data_shape)` to logits `(batch, 1)`.
     """
-    data_shape = _check_shape(data_shape, "data_shape")
-    for units in hidden_units:
-        check_positive_int(units, "hidden_units")
-    if not 0.0 <= dropout_rate < 1.0:
-        raise ValueError(
-            f"Expected `dropout_rate` in [0, 1). Received: dropout_rate={dropout_rate!r}"
-        )
+    data_shape = check_shape_arg(data_shape, "data_shape")
+    hidden_units = check_units(hidden_units, "hidden_units")
+    dropout_rate = check_fraction(dropout_rate, "dropout_rate")
     inputs = keras.Input(shape=data_shape, name="x")
     x = layers.Flatten(name="flatten")(inputs) if len(data_shape) > 1 else inputs
     for index, units in enumerate(hidden_units):
@@ -253,19 +253,9 @@ def build_mlp_discriminator(
     return keras.Model(inputs, logits, name=name)
 
 
-def _check_image_shape_for_dcgan(image_shape) -> tuple[int, int, int]:
-    image_shape = _check_shape(image_shape, "image_shape")
-    if len(image_shape) != 3 or image_shape[0] % 4 or image_shape[1] % 4:
-        raise ValueError(
-            "Expected `image_shape` (height, width, channels) with height and width "
-            f"divisible by 4, e.g. (28, 28, 1). Received: image_shape={image_shape!r}"
-        )
-    return image_shape
-
-
 def build_dcgan_generator(
     latent_dim: int = 64,
-    width: int = 32,
+    base_filters: int = 32,
     image_shape: tuple[int, int, int] = (28, 28, 1),
     refine: bool = False,
     name: str = "dcgan_generator",
@@ -274,20 +264,18 @@ def build_dcgan_generator(
 
     Taught in notebook 06, section 1. Follows Radford et al. (2016): no pooling
     (strided transposed convolutions upsample), batch normalisation in every
-    layer but the output, ReLU inside and `tanh` at the output. `width` sets
-    the filters (`2 * width` at 7x7, `width` at 14x14): the TensorFlow tutorial
-    uses the equivalent of `width=64` with an extra 7x7 layer; `width=32` is
-    about 4x cheaper and is what makes a CPU run of minutes possible.
+    layer but the output, ReLU inside and `tanh` at the output. `base_filters`
+    sets the width (`2 * base_filters` filters at 7x7, `base_filters` at 14x14);
+    a small width is what makes a CPU run of minutes possible.
 
     With `refine=True` a stride-1 3x3 convolution (batch-normalised, ReLU) follows
     the projection and the first upsampling: two more layers in which neighbouring
-    positions agree on a stroke before it is upsampled. On notebook 06's 8,000
-    digits it lowered the FID after 30 epochs from about 12.7 to about 9, for about
-    a third more time per step.
+    positions agree on a stroke before it is upsampled, for about a third more
+    time per step (measured in `docs/benchmarks.md`).
 
     Args:
         latent_dim: the size of `z`.
-        width: filters of the last hidden layer.
+        base_filters: filters of the last hidden layer.
         image_shape: `(height, width, channels)` with height and width divisible by 4.
         refine: add the two stride-1 3x3 convolutions described above.
         name: the model's name.
@@ -296,43 +284,23 @@ def build_dcgan_generator(
         A functional `keras.Model` mapping `(batch, latent_dim)` to images in `[-1, 1]`.
 
     Raises:
-        ValueError: a non-positive `latent_dim` or `width`, or a bad `image_shape`.
+        ValueError: a non-positive `latent_dim` or `base_filters`, or a bad `image_shape`.
+
+    Example:
+        >>> build_dcgan_generator(latent_dim=16, base_filters=8).output_shape
+        (None, 28, 28, 1)
     """
     check_positive_int(latent_dim, "latent_dim")
-    check_positive_int(width, "width")
-    height, cols, channels = _check_image_shape_for_dcgan(image_shape)
-    h, w = height // 4, cols // 4
+    check_positive_int(base_filters, "base_filters")
+    image_shape = check_image_shape_arg(image_shape, divisible_by=4)
     z = keras.Input(shape=(latent_dim,), name="z")
-    # Bias is redundant before batch normalisation (its beta plays that role).
-    x = layers.Dense(h * w * 2 * width, use_bias=False, name="project")(z)
-    x = layers.BatchNormalization(name="project_bn")(x)
-    x = layers.ReLU(name="project_relu")(x)
-    x = layers.Reshape((h, w, 2 * width), name="reshape")(x)
-    if refine:
-        x = _refine_block(x, 2 * width, "refine_1")
-    x = layers.Conv2DTranspose(
-        width, 4, strides=2, padding="same", use_bias=False, name="upsample_1"
-    )(x)
-    x = layers.BatchNormalization(name="upsample_1_bn")(x)
-    x = layers.ReLU(name="upsample_1_relu")(x)
-    if refine:
-        x = _refine_block(x, width, "refine_2")
-    images = layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", activation="tanh", name="upsample_2"
-    )(x)
+    images = upsampling_trunk(z, base_filters, image_shape, refine=refine)
     return keras.Model(z, images, name=name)
-
-
-def _refine_block(x, filters: int, name: str):
-    """A stride-1 3x3 convolution, batch normalisation and ReLU (same size in and out)."""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def build_dcgan_discriminator(
     image_shape: tuple[int, int, int] = (28, 28, 1),
-    width: int = 32,
+    base_filters: int = 32,
     dropout_rate: float = 0.0,
     name: str = "dcgan_discriminator",
 ) -> keras.Model:
@@ -344,31 +312,26 @@ def build_dcgan_discriminator(
 
     Args:
         image_shape: `(height, width, channels)` with height and width divisible by 4.
-        width: filters of the first layer (the second has `2 * width`).
-        dropout_rate: dropout after each convolution (0 for none).
+        base_filters: filters of the first layer (the second has `2 * base_filters`).
+        dropout_rate: dropout after each convolution, in [0, 1) (0 for none).
         name: the model's name.
 
     Returns:
         A functional `keras.Model` mapping images to logits `(batch, 1)`.
+
+    Raises:
+        ValueError: a non-positive `base_filters`, a bad `image_shape` or `dropout_rate`.
+
+    Example:
+        >>> build_dcgan_discriminator(base_filters=8).output_shape
+        (None, 1)
     """
-    check_positive_int(width, "width")
-    image_shape = _check_image_shape_for_dcgan(image_shape)
-    if not 0.0 <= dropout_rate < 1.0:
-        raise ValueError(
-            f"Expected `dropout_rate` in [0, 1). Received: dropout_rate={dropout_rate!r}"
-        )
+    check_positive_int(base_filters, "base_filters")
+    image_shape = check_image_shape_arg(image_shape, divisible_by=4)
+    dropout_rate = check_fraction(dropout_rate, "dropout_rate")
     images = keras.Input(shape=image_shape, name="images")
-    x = layers.Conv2D(width, 4, strides=2, padding="same", name="conv_1")(images)
-    x = layers.LeakyReLU(0.2, name="conv_1_leaky_relu")(x)
-    if dropout_rate > 0:
-        x = layers.Dropout(dropout_rate, name="conv_1_dropout")(x)
-    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=False, name="conv_2")(x)
-    x = layers.BatchNormalization(name="conv_2_bn")(x)
-    x = layers.LeakyReLU(0.2, name="conv_2_leaky_relu")(x)
-    if dropout_rate > 0:
-        x = layers.Dropout(dropout_rate, name="conv_2_dropout")(x)
-    x = layers.Flatten(name="flatten")(x)
-    logits = layers.Dense(1, name="logit")(x)
+    features = downsampling_trunk(images, base_filters, dropout_rate=dropout_rate)
+    logits = layers.Dense(1, name="logit")(features)
     return keras.Model(images, logits, name=name)
 
 
@@ -409,12 +372,6 @@ class GAN(AdversarialModel):
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
 
     def __init__(self, generator, discriminator, seed=None, value_range=(-1.0, 1.0), **kwargs):
-        latent_shape = tuple(generator.inputs[0].shape[1:])
-        if len(latent_shape) != 1 or latent_shape[0] is None:
-            raise ValueError(
-                "Expected a generator whose input is a flat noise vector (batch, latent_dim). "
-                f"Received: input shape {tuple(generator.inputs[0].shape)}"
-            )
         super().__init__(generator, discriminator, seed=seed, value_range=value_range, **kwargs)
         self.g_loss_kind = "non_saturating"
         self.label_smoothing = 0.0
@@ -423,31 +380,32 @@ class GAN(AdversarialModel):
         self,
         d_optimizer,
         g_optimizer,
-        g_loss: str = "non_saturating",
+        g_loss_kind: str = "non_saturating",
         label_smoothing: float = 0.0,
         **kwargs,
     ):
-        """Set both optimizers and the generator loss, and **build** both optimizers.
-
-        Why build them here: `keras.callbacks.BackupAndRestore` saves the model's
-        variables, but an optimizer creates its slots (Adam's moments, the
-        iteration count) lazily at its first step. Unbuilt at restore time, they
-        would be silently reset; built now, they are restored exactly.
+        """Set both optimizers (and build them, see `AdversarialModel.compile`) and the G loss.
 
         Args:
             d_optimizer: the discriminator's optimizer (e.g. Adam(2e-4, beta_1=0.5)).
             g_optimizer: the generator's optimizer; must be a different object.
-            g_loss: `"non_saturating"` (default) or `"saturating"`.
-            label_smoothing: one-sided label smoothing of the real target, in [0, 0.5).
+            g_loss_kind: which generator loss, `"non_saturating"` (default) or
+                `"saturating"` (the minimax loss, to compare in notebook 05).
+            label_smoothing: one-sided label smoothing of the real target, in
+                [0, 0.5); one of the tricks of notebook 06's failure-modes table.
+
+        Raises:
+            ValueError: the same optimizer object twice, an unknown `g_loss_kind`,
+                or a `label_smoothing` outside [0, 0.5).
         """
-        check_choice(g_loss, "g_loss", GENERATOR_LOSSES)
-        _check_label_smoothing(label_smoothing)
+        check_choice(g_loss_kind, "g_loss_kind", GENERATOR_LOSSES)
+        label_smoothing = check_fraction(label_smoothing, "label_smoothing", high=0.5)
         super().compile(d_optimizer, g_optimizer, **kwargs)
-        self.g_loss_kind = g_loss
-        self.label_smoothing = float(label_smoothing)
+        self.g_loss_kind = g_loss_kind
+        self.label_smoothing = label_smoothing
 
     def train_step(self, data):
-        images = data[0] if isinstance(data, (tuple, list)) else data
+        images, _ = unpack_batch(data)
         check_image_shape(images.shape, self.data_shape, "images")  # static: once, when traced
         batch_size = ops.shape(images)[0]
 
@@ -459,9 +417,7 @@ class GAN(AdversarialModel):
             fake_logits = self.discriminator(fake, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(
-            zip(grads, self.discriminator.trainable_weights, strict=True)
-        )
+        self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
 
         # 2. Generator step on new noise, through the just-updated discriminator.
         z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
@@ -469,31 +425,6 @@ class GAN(AdversarialModel):
             logits = self.discriminator(self.generator(z, training=True), training=True)
             g_loss = generator_loss(logits, self.g_loss_kind)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
+        self.g_optimizer.apply(grads, self.generator.trainable_weights)
 
-        return self._record(
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_real=ops.mean(ops.sigmoid(real_logits)),
-            d_fake=ops.mean(ops.sigmoid(fake_logits)),
-        )
-
-    def generate(self, num_samples: int, seed: int | None = None, batch_size: int = 500):
-        """Draw `num_samples` samples as a NumPy array (in `value_range`).
-
-        Args:
-            num_samples: how many.
-            seed: a seed for repeatable samples; None draws from the model's
-                `SeedGenerator` (different samples each call).
-            batch_size: samples per generator call.
-        """
-        num_samples = check_positive_int(num_samples, "num_samples")
-        return self._generate_in_chunks([self._noise(num_samples, seed)], batch_size)
-
-
-def _check_label_smoothing(label_smoothing) -> None:
-    """Raise `ValueError` unless `label_smoothing` is in [0, 0.5) (shared with ConditionalGAN)."""
-    if not 0.0 <= label_smoothing < 0.5:
-        raise ValueError(
-            f"Expected `label_smoothing` in [0, 0.5). Received: label_smoothing={label_smoothing!r}"
-        )
+        return self._update_gan_metrics(d_loss, g_loss, real_logits, fake_logits)

@@ -20,9 +20,13 @@ Example:
     >>> decoder = build_decoder(latent_dim=2)
     >>> vae = VAE(encoder, decoder, seed=0)
     >>> vae.compile(optimizer="adam")
-    >>> history = vae.fit(train_images, epochs=10, batch_size=128, verbose=0)
-    >>> bounds = vae.evaluate_bounds(test_images, num_samples=100)
-    >>> float(bounds["elbo"].mean())  # nats per image
+    >>> images = np.zeros((8, 28, 28, 1), "float32")  # binarised pixels, 0 or 1
+    >>> history = vae.fit(images, epochs=1, batch_size=4, verbose=0)
+    >>> bounds = vae.evaluate_bounds(images, num_samples=10)
+    >>> bounds["elbo"].shape, bool((bounds["iwae"] >= bounds["elbo"] - 1e-3).all())
+    ((8,), True)
+    >>> vae.sample(3, seed=0).shape  # pixel probabilities in [0, 1]
+    (3, 28, 28, 1)
 """
 
 from __future__ import annotations
@@ -37,9 +41,12 @@ from keras import ops
 from course_lib._checks import (
     check_choice,
     check_image_shape,
+    check_image_shape_arg,
     check_positive_int,
+    check_units,
     check_value_range,
 )
+from course_lib.models._base import GenerativeModel, batched_call, unpack_batch
 
 __all__ = [
     "LIKELIHOODS",
@@ -75,8 +82,9 @@ def gaussian_kl(z_mean, z_log_var):
         A tensor `(batch,)`: one KL per example, summed over latent dimensions.
 
     Example:
-        >>> float(gaussian_kl(np.zeros((1, 4)), np.zeros((1, 4)))[0])
-        0.0
+        >>> kl = gaussian_kl(np.array([[1.0, 1.0]]), np.zeros((1, 2)))  # means 1, variances 1
+        >>> round(float(kl[0]), 4)  # each dimension adds z_mean**2 / 2
+        1.0
     """
     z_mean = ops.convert_to_tensor(z_mean, dtype="float32")
     z_log_var = ops.convert_to_tensor(z_log_var, dtype="float32")
@@ -178,23 +186,32 @@ class Sampling(keras.layers.Layer):
 # --------------------------------------------------------------------------- networks
 
 
-def _check_common(latent_dim, image_shape, num_classes, architecture):
+def _check_common(latent_dim, image_shape, num_classes, architecture, filters, hidden_units):
+    """The builders' shared argument checks; returns the checked values."""
     latent_dim = check_positive_int(latent_dim, "latent_dim")
-    image_shape = tuple(int(v) for v in image_shape)
-    if len(image_shape) != 3 or min(image_shape) <= 0:
-        raise ValueError(
-            "Expected `image_shape` to be (height, width, channels). "
-            f"Received: image_shape={image_shape}"
-        )
-    if architecture == "conv" and (image_shape[0] % 4 or image_shape[1] % 4):
-        raise ValueError(
-            "Expected `image_shape` with height and width divisible by 4 for the conv "
-            f"architecture (two stride-2 layers). Received: image_shape={image_shape}"
-        )
+    check_choice(architecture, "architecture", ARCHITECTURES)
+    filters = check_units(filters, "filters")
+    # Each stride-2 layer halves the image (the decoder doubles it back), so the
+    # conv networks land on the image's size only if it divides by 2**len(filters).
+    divisible_by = 2 ** len(filters) if architecture == "conv" else 1
+    image_shape = check_image_shape_arg(image_shape, divisible_by=divisible_by)
     if num_classes is not None:
         num_classes = check_positive_int(num_classes, "num_classes")
-    check_choice(architecture, "architecture", ARCHITECTURES)
-    return latent_dim, image_shape, num_classes
+    if hidden_units is None:
+        hidden_units = (512, 256) if architecture == "dense" else (256,)
+    hidden_units = check_units(hidden_units, "hidden_units")
+    if not hidden_units:
+        raise ValueError("Expected at least one entry in `hidden_units`. Received: hidden_units=()")
+    return latent_dim, image_shape, num_classes, filters, hidden_units
+
+
+def _one_hot_labels(num_classes):
+    """The label input and its one-hot encoding (named, so a model can find `num_classes`)."""
+    labels = keras.Input(shape=(), dtype="int32", name="labels")
+    one_hot = keras.layers.CategoryEncoding(
+        num_classes, output_mode="one_hot", name="label_one_hot"
+    )(labels)
+    return labels, one_hot
 
 
 def build_encoder(
@@ -204,20 +221,25 @@ def build_encoder(
     num_classes: int | None = None,
     architecture: str = "conv",
     filters=(32, 64),
-    hidden_units: int = 256,
+    hidden_units=None,
     name: str = "encoder",
 ) -> keras.Model:
     """The encoder q(z | x) (or q(z | x, y)): images to `[z_mean, z_log_var]`.
 
+    Taught in notebook 03, section 2 (and notebook 04, section 1, for the label).
+
     Args:
         latent_dim: the size of z.
-        image_shape: the shape of one image.
+        image_shape: the shape of one image; with the conv architecture, height
+            and width divisible by `2 ** len(filters)`.
         num_classes: when given, a second input takes int labels `(batch,)`,
-            one-hot encoded and joined to the image features (conditional VAE).
-        architecture: `"conv"` (two stride-2 convolutions, then a dense layer)
-            or `"dense"` (two dense layers).
-        filters: the two convolutions' filter counts (conv only).
-        hidden_units: the width of the dense layer(s).
+            one-hot encoded and joined to the image features before the last
+            dense layer (conditional VAE).
+        architecture: `"conv"` (stride-2 3x3 convolutions, then dense layers)
+            or `"dense"` (dense layers only).
+        filters: the convolutions' filter counts, one stride-2 layer each (conv only).
+        hidden_units: the widths of the dense layers; None gives `(256,)` for
+            conv and `(512, 256)` for dense.
         name: the model's name.
 
     Returns:
@@ -225,27 +247,34 @@ def build_encoder(
 
     Raises:
         ValueError: a non-positive `latent_dim` or `num_classes`, an unknown
-            `architecture`, a bad `image_shape`.
+            `architecture`, bad `filters` or `hidden_units`, or an `image_shape`
+            that the convolutions cannot halve `len(filters)` times.
+
+    Example:
+        >>> build_encoder(2, filters=(16, 32, 64), image_shape=(32, 32, 1)).output_shape
+        [(None, 2), (None, 2)]
     """
-    latent_dim, image_shape, num_classes = _check_common(
-        latent_dim, image_shape, num_classes, architecture
+    latent_dim, image_shape, num_classes, filters, hidden_units = _check_common(
+        latent_dim, image_shape, num_classes, architecture, filters, hidden_units
     )
     images = keras.Input(shape=image_shape, name="images")
     inputs = [images]
+    x = images
     if architecture == "conv":
-        x = images
-        for count in filters:
-            x = keras.layers.Conv2D(count, 3, strides=2, padding="same", activation="relu")(x)
-        x = keras.layers.Flatten()(x)
-    else:
-        x = keras.layers.Flatten()(images)
-        x = keras.layers.Dense(2 * hidden_units, activation="relu")(x)
+        for index, count in enumerate(filters):
+            x = keras.layers.Conv2D(
+                count, 3, strides=2, padding="same", activation="relu", name=f"conv_{index + 1}"
+            )(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    for index, units in enumerate(hidden_units[:-1]):
+        x = keras.layers.Dense(units, activation="relu", name=f"hidden_{index + 1}")(x)
     if num_classes is not None:
-        labels = keras.Input(shape=(), dtype="int32", name="labels")
+        labels, one_hot = _one_hot_labels(num_classes)
         inputs.append(labels)
-        one_hot = keras.layers.CategoryEncoding(num_classes, output_mode="one_hot")(labels)
-        x = keras.layers.Concatenate()([x, one_hot])
-    x = keras.layers.Dense(hidden_units, activation="relu")(x)
+        x = keras.layers.Concatenate(name="join_label")([x, one_hot])
+    x = keras.layers.Dense(hidden_units[-1], activation="relu", name=f"hidden_{len(hidden_units)}")(
+        x
+    )
     z_mean = keras.layers.Dense(latent_dim, name="z_mean")(x)
     z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(x)
     return keras.Model(inputs if num_classes else images, [z_mean, z_log_var], name=name)
@@ -258,23 +287,28 @@ def build_decoder(
     num_classes: int | None = None,
     architecture: str = "conv",
     filters=(64, 32),
-    hidden_units: int = 256,
+    hidden_units=None,
     name: str = "decoder",
 ) -> keras.Model:
     """The decoder p(x | z) (or p(x | z, y)): codes to per-pixel logits.
 
     The output is logits, not probabilities: the Bernoulli log-likelihood is
     computed from logits for numerical stability, and `sigmoid(logits)` gives
-    the pixel probabilities (or the Gaussian means).
+    the pixel probabilities (or the Gaussian means). Taught in notebook 03,
+    section 2.
 
     Args:
         latent_dim: the size of z.
-        image_shape: the shape of the images to produce.
-        num_classes: when given, a second input takes int labels `(batch,)`.
-        architecture: `"conv"` (a dense layer, then two stride-2 transposed
-            convolutions) or `"dense"` (two dense layers).
-        filters: the two transposed convolutions' filter counts (conv only).
-        hidden_units: the width of the dense layer(s).
+        image_shape: the shape of the images to produce; with the conv
+            architecture, height and width divisible by `2 ** len(filters)`.
+        num_classes: when given, a second input takes int labels `(batch,)`,
+            one-hot encoded and joined to z.
+        architecture: `"conv"` (dense layers, a projection to the smallest grid,
+            then one stride-2 transposed convolution per entry of `filters`) or
+            `"dense"` (dense layers only).
+        filters: the transposed convolutions' filter counts (conv only).
+        hidden_units: the widths of the dense layers; None gives `(256,)` for
+            conv and `(256, 512)` for dense.
         name: the model's name.
 
     Returns:
@@ -283,50 +317,52 @@ def build_decoder(
 
     Raises:
         ValueError: as `build_encoder`.
+
+    Example:
+        >>> build_decoder(2, filters=(64, 32, 16), image_shape=(32, 32, 1)).output_shape
+        (None, 32, 32, 1)
     """
-    latent_dim, image_shape, num_classes = _check_common(
-        latent_dim, image_shape, num_classes, architecture
+    if hidden_units is None and architecture == "dense":
+        hidden_units = (256, 512)
+    latent_dim, image_shape, num_classes, filters, hidden_units = _check_common(
+        latent_dim, image_shape, num_classes, architecture, filters, hidden_units
     )
     z = keras.Input(shape=(latent_dim,), name="z")
     inputs = [z]
     x = z
     if num_classes is not None:
-        labels = keras.Input(shape=(), dtype="int32", name="labels")
+        labels, one_hot = _one_hot_labels(num_classes)
         inputs.append(labels)
-        one_hot = keras.layers.CategoryEncoding(num_classes, output_mode="one_hot")(labels)
-        x = keras.layers.Concatenate()([z, one_hot])
-    x = keras.layers.Dense(hidden_units, activation="relu")(x)
+        x = keras.layers.Concatenate(name="join_label")([z, one_hot])
+    for index, units in enumerate(hidden_units):
+        x = keras.layers.Dense(units, activation="relu", name=f"hidden_{index + 1}")(x)
     height, width, channels = image_shape
     if architecture == "conv":
-        small = (height // 4, width // 4, filters[0])
-        x = keras.layers.Dense(int(np.prod(small)), activation="relu")(x)
-        x = keras.layers.Reshape(small)(x)
-        for count in filters:
+        factor = 2 ** len(filters)
+        smallest = (height // factor, width // factor, filters[0] if filters else channels)
+        x = keras.layers.Dense(int(np.prod(smallest)), activation="relu", name="project")(x)
+        x = keras.layers.Reshape(smallest, name="reshape")(x)
+        for index, count in enumerate(filters):
             x = keras.layers.Conv2DTranspose(
-                count, 3, strides=2, padding="same", activation="relu"
+                count,
+                3,
+                strides=2,
+                padding="same",
+                activation="relu",
+                name=f"upsample_{index + 1}",
             )(x)
         logits = keras.layers.Conv2D(channels, 3, padding="same", name="logits")(x)
     else:
-        x = keras.layers.Dense(2 * hidden_units, activation="relu")(x)
-        x = keras.layers.Dense(int(np.prod(image_shape)), name="logits")(x)
-        logits = keras.layers.Reshape(image_shape)(x)
+        x = keras.layers.Dense(int(np.prod(image_shape)), name="pixel_logits")(x)
+        logits = keras.layers.Reshape(image_shape, name="logits")(x)
     return keras.Model(inputs if num_classes else z, logits, name=name)
 
 
 # --------------------------------------------------------------------------- the models
 
 
-def _split_data(data):
-    """(images, labels) from what `fit` passes: `x`, `(x,)`, `(x, y)` or `(x, y, w)`."""
-    if isinstance(data, (tuple, list)):
-        images = data[0]
-        labels = data[1] if len(data) > 1 else None
-        return images, labels
-    return data, None
-
-
 @keras.saving.register_keras_serializable(package="course_lib")
-class VAE(keras.Model):
+class VAE(GenerativeModel):
     """A variational autoencoder trained by maximising the ELBO (notebook 03).
 
     The loss per image is `reconstruction_loss + beta * kl_loss`, where
@@ -336,7 +372,8 @@ class VAE(keras.Model):
     `beta != 1` gives the beta-VAE of notebook 04.
 
     Train with `vae.fit(images, ...)`; `validation_data=images` reports the
-    same three numbers on held-out images (`val_loss`, ...).
+    same three numbers on held-out images (`val_loss`, ...). `sample` decodes
+    codes drawn from the prior N(0, I) and returns pixel probabilities in [0, 1].
 
     Args:
         encoder: a model from `build_encoder` (outputs `[z_mean, z_log_var]`).
@@ -351,8 +388,6 @@ class VAE(keras.Model):
         ValueError: a negative `beta`, an unknown `likelihood`, a non-positive
             `sigma`, or an encoder and decoder whose latent sizes disagree.
     """
-
-    conditional = False
 
     def __init__(
         self,
@@ -398,6 +433,11 @@ class VAE(keras.Model):
         # Listed here so fit() and evaluate() reset them at each epoch.
         return [self.loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
 
+    @property
+    def seed_generator(self):
+        # One noise source for the model: sample(seed=None) draws from it too.
+        return self.sampling.seed_generator
+
     # -- the networks, with or without a label (ConditionalVAE overrides these two)
     def _encode(self, images, labels=None, training=False):
         return self.encoder(images, training=training)
@@ -429,25 +469,25 @@ class VAE(keras.Model):
     def train_step(self, data):
         import tensorflow as tf  # the GradientTape; this class targets the TF backend
 
-        images, labels = _split_data(data)
+        images, labels = unpack_batch(data)
         with tf.GradientTape() as tape:
             reconstruction_loss, kl_loss = self._loss_terms(images, labels, training=True)
-            # The negative ELBO (beta = 1), averaged over the batch.
+            # The beta-weighted loss, averaged over the batch: the negative ELBO when beta = 1.
             loss = ops.mean(reconstruction_loss + self.beta * kl_loss)
         gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights, strict=True))
+        self.optimizer.apply(gradients, self.trainable_weights)
         self._update_trackers(reconstruction_loss, kl_loss)
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        images, labels = _split_data(data)
+        images, labels = unpack_batch(data)
         reconstruction_loss, kl_loss = self._loss_terms(images, labels, training=False)
         self._update_trackers(reconstruction_loss, kl_loss)
         return {m.name: m.result() for m in self.metrics}
 
     def call(self, inputs, training=False):
         """Reconstruct: encode, sample z, decode; returns pixel probabilities (or means)."""
-        images, labels = _split_data(inputs)
+        images, labels = unpack_batch(inputs)
         z_mean, z_log_var = self._encode(images, labels, training=training)
         z = self.sampling([z_mean, z_log_var])
         return ops.sigmoid(self._decode(z, labels, training=training))
@@ -461,45 +501,58 @@ class VAE(keras.Model):
         check_value_range(images, 0.0, 1.0, "images")
         return images
 
-    def _check_labels(self, labels, count):
-        return None
+    @staticmethod
+    def _inputs(arrays, labels):
+        return arrays if labels is None else [arrays, labels]
 
     def encode(self, images, labels=None, batch_size: int = 500):
         """The means and log-variances of q(z | x) as NumPy arrays `(N, latent_dim)`.
 
+        Args:
+            images: `(N, H, W[, C])` in [0, 1].
+            labels: int labels `(N,)` (conditional VAE only).
+            batch_size: images per encoder call.
+
+        Returns:
+            A pair `(z_mean, z_log_var)`.
+
         Raises:
-            ValueError: images of another shape than the model's, or outside [0, 1].
+            ValueError: images of another shape than the model's, or outside [0, 1];
+                missing, unexpected or out-of-range labels.
         """
         images = self._check_images(images)
         labels = self._check_labels(labels, len(images))
-        means, log_vars = [], []
-        for start in range(0, len(images), batch_size):
-            batch_labels = None if labels is None else labels[start : start + batch_size]
-            m, v = self._encode(images[start : start + batch_size], batch_labels)
-            means.append(ops.convert_to_numpy(m))
-            log_vars.append(ops.convert_to_numpy(v))
-        return np.concatenate(means), np.concatenate(log_vars)
+        z_mean, z_log_var = batched_call(self.encoder, self._inputs(images, labels), batch_size)
+        return z_mean, z_log_var
 
     def decode(self, z, labels=None, batch_size: int = 500):
-        """Pixel probabilities (Bernoulli means; Gaussian means) for codes `z`, `(N, H, W, C)`."""
+        """Pixel probabilities (Bernoulli means; Gaussian means) for codes `z`, `(N, H, W, C)`.
+
+        Args:
+            z: codes `(N, latent_dim)`.
+            labels: int labels `(N,)` (conditional VAE only).
+            batch_size: codes per decoder call.
+
+        Raises:
+            ValueError: codes of the wrong shape; missing, unexpected or
+                out-of-range labels.
+        """
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(
                 f"Expected `z` of shape (batch, {self.latent_dim}). Received: z.shape={z.shape}"
             )
         labels = self._check_labels(labels, len(z))
-        out = []
-        for start in range(0, len(z), batch_size):
-            batch_labels = None if labels is None else labels[start : start + batch_size]
-            logits = self._decode(z[start : start + batch_size], batch_labels)
-            out.append(ops.convert_to_numpy(ops.sigmoid(logits)))
-        return np.concatenate(out)
 
-    def sample(self, num_samples: int, labels=None, seed: int = 0):
-        """Decode `num_samples` codes drawn from the prior N(0, I); returns probabilities."""
-        num_samples = check_positive_int(num_samples, "num_samples")
-        z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
-        return self.decode(z.astype(np.float32), labels)
+        def probabilities(inputs, training=False):
+            return ops.sigmoid(self.decoder(inputs, training=training))
+
+        return batched_call(probabilities, self._inputs(z, labels), batch_size)
+
+    def _sample(self, num_samples, labels, seed, batch_size):
+        # Ancestral sampling: z from the prior N(0, I), then the decoder's probabilities.
+        z = self._normal((num_samples, self.latent_dim), seed)
+        return self.decode(z, labels, batch_size)
 
     def evaluate_bounds(
         self, images, labels=None, num_samples: int = 1, batch_size: int = 100, seed: int = 0
@@ -529,6 +582,7 @@ class VAE(keras.Model):
         images = self._check_images(images)
         labels = self._check_labels(labels, len(images))
         k = check_positive_int(num_samples, "num_samples")
+        # Each image is repeated k times: at most about 20,000 rows per step bounds the memory.
         batch_size = max(1, min(check_positive_int(batch_size, "batch_size"), 20000 // k or 1))
         generator = keras.random.SeedGenerator(seed)
         elbos, iwaes = [], []
@@ -597,8 +651,6 @@ class ConditionalVAE(VAE):
         ValueError: as `VAE`, or networks that do not take labels.
     """
 
-    conditional = True
-
     def __init__(self, encoder, decoder, **kwargs):
         if len(encoder.inputs) != 2 or len(decoder.inputs) != 2:
             raise ValueError(
@@ -607,8 +659,7 @@ class ConditionalVAE(VAE):
                 f"{len(decoder.inputs)} decoder input(s)"
             )
         super().__init__(encoder, decoder, **kwargs)
-        encoding = [layer for layer in decoder.layers if layer.name.startswith("category")]
-        self.num_classes = int(encoding[0].num_tokens) if encoding else None
+        self.num_classes = int(decoder.get_layer("label_one_hot").num_tokens)
 
     def _encode(self, images, labels=None, training=False):
         if labels is None:
@@ -624,21 +675,3 @@ class ConditionalVAE(VAE):
         z = ops.convert_to_tensor(z, dtype="float32")
         labels = ops.convert_to_tensor(labels, dtype="int32")
         return self.decoder([z, labels], training=training)
-
-    def _check_labels(self, labels, count):
-        if labels is None:
-            raise ValueError("Expected labels for a ConditionalVAE. Received: labels=None")
-        labels = np.asarray(labels)
-        if labels.ndim == 0:
-            labels = np.full(count, int(labels))
-        if labels.shape != (count,) or not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(
-                f"Expected `labels` to be {count} integers (one per item). "
-                f"Received: labels with shape {labels.shape} and dtype {labels.dtype}"
-            )
-        if self.num_classes is not None and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(
-                f"Expected `labels` in [0, {self.num_classes - 1}]. "
-                f"Received: labels in [{labels.min()}, {labels.max()}]"
-            )
-        return labels.astype(np.int32)

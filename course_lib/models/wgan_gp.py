@@ -13,14 +13,19 @@ step, so that its score stays a good estimate of the distance the generator
 then descends.
 
 Example:
-    >>> generator = build_dcgan_generator(latent_dim=64, width=32)  # from course_lib.models.gan
-    >>> critic = build_critic(width=32)
+    >>> import numpy as np
+    >>> from course_lib.models.gan import build_dcgan_generator
+    >>> generator = build_dcgan_generator(latent_dim=16, base_filters=8)
+    >>> critic = build_critic(base_filters=8)
     >>> wgan = WGANGP(generator, critic, num_critic_steps=5, gp_weight=10.0, seed=0)
-    >>> wgan.compile(
+    >>> wgan.compile(  # the paper's optimizers
     ...     d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
     ...     g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
     ... )
-    >>> history = wgan.fit(images, epochs=1, batch_size=320)  # doctest: +SKIP
+    >>> images = np.zeros((40, 28, 28, 1), "float32")
+    >>> history = wgan.fit(images, epochs=1, batch_size=20, verbose=0)  # 5 chunks of 4
+    >>> sorted(history.history)
+    ['d_loss', 'g_loss', 'gradient_penalty', 'w_distance']
 
 The training step uses `tf.GradientTape`: this module needs the TensorFlow
 backend of Keras (the course's backend everywhere).
@@ -32,8 +37,10 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from course_lib._checks import check_image_shape, check_positive_int
+from course_lib._checks import check_image_shape, check_image_shape_arg, check_positive_int
 from course_lib.models._adversarial import AdversarialModel
+from course_lib.models._base import unpack_batch
+from course_lib.models._blocks import downsampling_trunk
 
 __all__ = ["WGANGP", "build_critic", "gradient_norms", "gradient_penalty"]
 
@@ -45,7 +52,7 @@ NORM_EPSILON = 1e-12
 
 def build_critic(
     image_shape: tuple[int, int, int] = (28, 28, 1),
-    width: int = 32,
+    base_filters: int = 32,
     name: str = "critic",
 ) -> keras.Model:
     """The WGAN-GP critic: notebook 06's discriminator without batch normalisation.
@@ -58,32 +65,24 @@ def build_critic(
 
     Args:
         image_shape: `(height, width, channels)`, height and width divisible by 4.
-        width: filters of the first convolution (the second has `2 * width`).
+        base_filters: filters of the first convolution (the second has `2 * base_filters`).
         name: the model's name.
 
     Returns:
         A functional `keras.Model` mapping images to scores `(batch, 1)`.
 
     Raises:
-        ValueError: a non-positive `width` or a bad `image_shape`.
+        ValueError: a non-positive `base_filters` or a bad `image_shape`.
+
+    Example:
+        >>> build_critic(base_filters=8).output_shape
+        (None, 1)
     """
-    width = check_positive_int(width, "width")
-    image_shape = tuple(image_shape)
-    valid = len(image_shape) == 3 and all(
-        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in image_shape
-    )
-    if not valid or image_shape[0] % 4 or image_shape[1] % 4:
-        raise ValueError(
-            "Expected `image_shape` (height, width, channels) with height and width "
-            f"divisible by 4, e.g. (28, 28, 1). Received: image_shape={image_shape!r}"
-        )
+    base_filters = check_positive_int(base_filters, "base_filters")
+    image_shape = check_image_shape_arg(image_shape, divisible_by=4)
     images = keras.Input(shape=image_shape, name="images")
-    x = layers.Conv2D(width, 4, strides=2, padding="same", name="conv_1")(images)
-    x = layers.LeakyReLU(0.2, name="conv_1_leaky_relu")(x)
-    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", name="conv_2")(x)
-    x = layers.LeakyReLU(0.2, name="conv_2_leaky_relu")(x)
-    x = layers.Flatten(name="flatten")(x)
-    scores = layers.Dense(1, name="score")(x)
+    features = downsampling_trunk(images, base_filters, batch_norm=False)
+    scores = layers.Dense(1, name="score")(features)
     return keras.Model(images, scores, name=name)
 
 
@@ -187,8 +186,7 @@ class WGANGP(AdversarialModel):
                 "Expected `gp_weight` to be a non-negative number. "
                 f"Received: gp_weight={gp_weight!r}"
             )
-        latent_shape = tuple(generator.inputs[0].shape[1:])
-        if len(generator.inputs) != 1 or len(latent_shape) != 1:
+        if len(generator.inputs) != 1:
             raise ValueError(
                 "Expected a generator whose one input is a flat noise vector (batch, latent_dim). "
                 f"Received: inputs {[tuple(i.shape) for i in generator.inputs]}"
@@ -202,18 +200,8 @@ class WGANGP(AdversarialModel):
         """The critic f, stored as `discriminator`, the name the other GAN models use."""
         return self.discriminator
 
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        """Set the critic's and the generator's optimizers and **build** both.
-
-        The paper uses Adam(1e-4, beta_1=0, beta_2=0.9) for both.
-
-        Raises:
-            ValueError: the same optimizer object twice.
-        """
-        super().compile(d_optimizer, g_optimizer, **kwargs)
-
     def train_step(self, data):
-        images = data[0] if isinstance(data, (tuple, list)) else data
+        images, _ = unpack_batch(data)
         check_image_shape(images.shape, self.data_shape, "images")  # static: once, when traced
         batch_size = ops.shape(images)[0]
         # A chunk per critic step; a batch smaller than num_critic_steps reuses images.
@@ -231,30 +219,18 @@ class WGANGP(AdversarialModel):
                 penalty = gradient_penalty(self.critic, real, fake, seed=self.seed_generator)
                 d_loss = -w_distance + self.gp_weight * penalty
             grads = tape.gradient(d_loss, self.critic.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(grads, self.critic.trainable_weights, strict=True))
+            self.d_optimizer.apply(grads, self.critic.trainable_weights)
 
         z = keras.random.normal((chunk, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
             g_loss = -ops.mean(self.critic(self.generator(z, training=True), training=True))
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights, strict=True))
+        self.g_optimizer.apply(grads, self.generator.trainable_weights)
 
         # The last critic step's values: the critic at its freshest.
-        return self._record(
+        return self._update_metrics(
             d_loss=d_loss, g_loss=g_loss, gradient_penalty=penalty, w_distance=w_distance
         )
-
-    def generate(self, num_samples: int, seed: int | None = None, batch_size: int = 500):
-        """Draw `num_samples` images as a NumPy array in `value_range`.
-
-        Args:
-            num_samples: how many.
-            seed: seeds the noise (NumPy) for repeatable samples; None draws from
-                the model's `SeedGenerator`.
-            batch_size: images per generator call.
-        """
-        num_samples = check_positive_int(num_samples, "num_samples")
-        return self._generate_in_chunks([self._noise(num_samples, seed)], batch_size)
 
     def get_config(self):
         config = super().get_config()

@@ -4,13 +4,13 @@ Taught in notebook 06 (sections 2 and 3) and used again in notebook 07.
 
 - `SampleGridMonitor`: a callback that generates images from the *same* fixed
   noise at the end of every epoch, so the learner sees one set of samples
-  evolve; `sample_progression` shows them as one figure.
-- `gan_curves`: the discriminator's and generator's losses, and the mean
-  discriminator outputs on real data, `D(x)`, and on samples, `D(G(z))`.
-- `fit_resumable`: `fit` with `keras.callbacks.BackupAndRestore` and a CSV log,
+  evolve; `course_lib.plotting.sample_progression` shows them as one figure
+  (and `course_lib.plotting.gan_curves` the losses and discriminator outputs).
+- `fit_resumable`: `fit` with a checkpoint at every epoch's end and a CSV log,
   so a run that is interrupted (a closed laptop, a Colab disconnect) and started
   again continues from its last finished epoch, with the weights, both
-  optimizers' state and the full history intact.
+  optimizers' state, the noise generator's state, the data order and the full
+  history intact: as if it had never stopped.
 - `checkpoint_directory`: where checkpoints go: the run's output folder, or a
   Google Drive folder on Colab when the learner asks for it.
 
@@ -18,20 +18,25 @@ Example:
     >>> monitor = SampleGridMonitor(num_images=16, seed=0)
     >>> history = fit_resumable(gan, dataset, epochs=20, checkpoint_dir=run.path("checkpoints"),
     ...                         callbacks=[monitor])  # doctest: +SKIP
-    >>> sample_progression(monitor)  # doctest: +SKIP
+    >>> plotting.sample_progression(monitor)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import json
+import os
+import re
 import shutil
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
+import tensorflow as tf
 
 from course_lib._checks import check_positive_int
 
@@ -42,19 +47,10 @@ __all__ = [
     "checkpoint_directory",
     "clear_checkpoints",
     "fit_resumable",
-    "gan_curves",
     "read_history",
-    "sample_progression",
 ]
 
 HISTORY_FILE = "history.csv"
-
-
-def _finish(fig: Figure) -> Figure:
-    """Detach `fig` from pyplot so Jupyter shows it once, as the cell's value."""
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
 
 
 class SampleGridMonitor(keras.callbacks.Callback):
@@ -133,113 +129,6 @@ class SampleGridMonitor(keras.callbacks.Callback):
             self.images.append(self.sample())
 
 
-def sample_progression(
-    monitor: SampleGridMonitor,
-    *,
-    num_images: int = 8,
-    max_rows: int = 8,
-    title: str | None = "Samples from fixed noise, epoch by epoch",
-    value_range: tuple[float, float] = (-1.0, 1.0),
-) -> Figure:
-    """One figure of a monitor's samples: a row per kept epoch, a column per noise vector.
-
-    Args:
-        monitor: a `SampleGridMonitor` after training.
-        num_images: columns (the first noise vectors).
-        max_rows: at most this many epochs, spread evenly, always with the last.
-        title: the figure's title.
-        value_range: the pixel range of the samples.
-
-    Returns:
-        The `Figure`.
-
-    Raises:
-        ValueError: the monitor holds no samples yet.
-    """
-    if not monitor.images:
-        raise ValueError(
-            "Expected a monitor that has kept samples (train with it first). Received: none"
-        )
-    check_positive_int(num_images, "num_images")
-    check_positive_int(max_rows, "max_rows")
-    count = len(monitor.images)
-    rows = np.unique(np.linspace(0, count - 1, min(max_rows, count)).round().astype(int))
-    num_images = min(num_images, monitor.num_images)
-    fig, axes = plt.subplots(
-        len(rows),
-        num_images,
-        figsize=(0.9 * num_images + 0.6, 0.9 * len(rows) + (0.4 if title else 0)),
-        squeeze=False,
-    )
-    for r, index in enumerate(rows):
-        images = np.asarray(monitor.images[index])
-        for c in range(num_images):
-            ax = axes[r, c]
-            ax.imshow(images[c, ..., 0], cmap="gray", vmin=value_range[0], vmax=value_range[1])
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(f"epoch {monitor.epochs[index]}", fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig)
-
-
-def gan_curves(
-    history,
-    *,
-    loss_keys: Sequence[str] = ("d_loss", "g_loss"),
-    output_keys: Sequence[str] = ("d_real", "d_fake"),
-    title: str | None = None,
-) -> Figure:
-    """Curves of a GAN's training: the two losses, and `D(x)` and `D(G(z))`.
-
-    The right-hand panel is the one to read: a healthy run keeps `D(x)` above
-    and `D(G(z))` below 0.5 without either pinned at 1 or 0 (a discriminator
-    that wins outright gives the generator no useful gradient).
-
-    Args:
-        history: a `keras.callbacks.History` or a dict of lists (e.g. from
-            `fit_resumable`).
-        loss_keys: the loss curves of the left panel.
-        output_keys: the curves of the right panel (empty to skip it, e.g. for
-            a critic without probabilities).
-        title: a title for the figure.
-
-    Returns:
-        The `Figure` with one or two axes.
-
-    Raises:
-        ValueError: a key that is not in the history.
-    """
-    logs = getattr(history, "history", history)
-    if not isinstance(logs, dict) or not logs:
-        raise ValueError(
-            "Expected a Keras History or a non-empty dict of metric lists. "
-            f"Received: {type(history).__name__}"
-        )
-    missing = [k for k in (*loss_keys, *output_keys) if k not in logs]
-    if missing:
-        raise ValueError(f"Expected keys among {sorted(logs)}. Received: {missing}")
-    panels = [("losses", loss_keys)] + (
-        [("discriminator outputs", output_keys)] * bool(output_keys)
-    )
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.2), squeeze=False)
-    for ax, (name, keys) in zip(axes.flat, panels, strict=True):
-        for key in keys:
-            values = np.asarray(logs[key], dtype=float)
-            ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=key)
-        if name == "discriminator outputs":
-            ax.axhline(0.5, color="grey", linestyle="--", linewidth=1, label="0.5 (equilibrium)")
-            ax.set_ylim(0, 1)
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    return _finish(fig)
-
-
 # --------------------------------------------------------------------------- resumable training
 
 
@@ -312,6 +201,11 @@ def clear_checkpoints(checkpoint_dir) -> None:
         shutil.rmtree(path)
 
 
+def _complete_rows(text: str) -> str:
+    """`text` without a last row that a killed process left half-written (no line end)."""
+    return text if text.endswith("\n") else text[: text.rfind("\n") + 1]
+
+
 def read_history(checkpoint_dir) -> dict[str, list[float]]:
     """The whole history of a resumable run, read from its CSV log (epochs in order).
 
@@ -322,15 +216,156 @@ def read_history(checkpoint_dir) -> dict[str, list[float]]:
     if not path.exists():
         return {}
     rows: dict[int, dict[str, str]] = {}
-    with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            rows[int(row.pop("epoch"))] = row
+    for row in csv.DictReader(io.StringIO(_complete_rows(path.read_text()))):
+        rows[int(row.pop("epoch"))] = row
     history: dict[str, list[float]] = {}
     for epoch in sorted(rows):
         for key, value in rows[epoch].items():
             history.setdefault(key, []).append(float("nan") if value == "NA" else float(value))
     # CSVLogger adds empty `val_*` columns ("NA") when there is no validation data.
     return {k: v for k, v in history.items() if not all(np.isnan(x) for x in v)}
+
+
+# A checkpoint is a folder `checkpoint-<number of finished epochs>` with these two files.
+CHECKPOINT_NAME = re.compile(r"checkpoint-(\d+)")
+WEIGHTS_FILE = "model.weights.h5"
+STATE_FILE = "state.json"
+KEEP_CHECKPOINTS = 2  # the newest, and one to fall back on should it be damaged
+
+
+def _random_state_variables(model: keras.Model) -> list:
+    """The state of every `keras.random.SeedGenerator` of `model`, its layers and sub-models.
+
+    Why: `model.variables` is `model.weights` plus these states (a GAN's noise,
+    each `Dropout` layer's masks), but `save_weights` keeps only the weights; a
+    resumed run would otherwise draw its noise again from the start.
+    """
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _checkpoints(folder: Path) -> list[Path]:
+    """The finished checkpoints in `folder`, newest first."""
+    found = []
+    for path in folder.iterdir():
+        match = CHECKPOINT_NAME.fullmatch(path.name)
+        if match and path.is_dir():
+            found.append((int(match.group(1)), path))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+class _EpochCheckpoint(keras.callbacks.Callback):
+    """Write a checkpoint at the end of every epoch: under a temporary name, then renamed."""
+
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.folder = folder
+
+    def on_epoch_end(self, epoch, logs=None):
+        final = self.folder / f"checkpoint-{epoch + 1:04d}"
+        partial = final.with_name(final.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        # The networks and every optimizer's state (moments, iteration counts).
+        self.model.save_weights(str(partial / WEIGHTS_FILE))
+        state = {
+            "epochs_done": epoch + 1,
+            "random_state": [
+                keras.ops.convert_to_numpy(v).tolist() for v in _random_state_variables(self.model)
+            ],
+            # Checked before loading, so a damaged or half-copied file is never loaded.
+            "weights_sha256": _sha256(partial / WEIGHTS_FILE),
+        }
+        (partial / STATE_FILE).write_text(json.dumps(state))
+        if final.exists():  # this epoch was trained before, from a damaged checkpoint
+            shutil.rmtree(final)
+        # A rename is atomic: a process killed before it leaves only a ".partial" folder.
+        os.replace(partial, final)
+        for old in _checkpoints(self.folder)[KEEP_CHECKPOINTS:]:
+            shutil.rmtree(old)
+
+
+def _load_checkpoint(model: keras.Model, path: Path, random_state: list) -> None:
+    """Load the weights, the optimizers' state and the random state of checkpoint `path`."""
+    if not model.built:
+        raise ValueError(
+            "Expected a built model to restore a checkpoint into (give it an `Input`, or "
+            f"call it on a batch). Received: the unbuilt model {model.name!r}"
+        )
+    variables = _random_state_variables(model)
+    if model.optimizer is not None and not model.optimizer.built:
+        # A Keras optimizer makes its variables at its first step: make them now to load into.
+        model.optimizer.build(model.trainable_variables)
+    try:
+        if len(random_state) != len(variables):
+            raise ValueError(
+                f"{len(random_state)} random-number states, the model has {len(variables)}"
+            )
+        model.load_weights(str(path / WEIGHTS_FILE))
+    except ValueError as error:
+        first_line = str(error).splitlines()[0]  # Keras's message goes on with whole arrays
+        raise ValueError(
+            "Expected a checkpoint written by this model (the same networks and optimizers; "
+            "call `clear_checkpoints` to start afresh). "
+            f"Received: {path}, which does not fit: {first_line}"
+        ) from error
+    for variable, value in zip(variables, random_state, strict=True):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
+
+
+def _restore_newest(model: keras.Model, folder: Path) -> int:
+    """Restore the newest intact checkpoint in `folder`; return its finished epochs (0: none)."""
+    for partial in folder.glob("checkpoint-*.partial"):
+        print(f"Ignoring {partial.name}: the process writing it was stopped.")
+        shutil.rmtree(partial)
+    checkpoints = _checkpoints(folder)
+    for path in checkpoints:
+        try:
+            state = json.loads((path / STATE_FILE).read_text())
+            if _sha256(path / WEIGHTS_FILE) != state["weights_sha256"]:
+                raise ValueError("its weights file does not match its SHA-256 digest")
+            epochs_done, random_state = int(state["epochs_done"]), state["random_state"]
+        except (OSError, ValueError, KeyError) as error:
+            print(f"Skipping the damaged checkpoint {path}: {error}")
+            continue
+        _load_checkpoint(model, path, random_state)
+        return epochs_done
+    if checkpoints:
+        print(f"No intact checkpoint in {folder}: training starts from scratch.")
+    return 0
+
+
+class _DataReader(keras.Model):
+    """A model whose training step only reads its batch: `fit` with it replays epochs of data."""
+
+    def __init__(self):
+        super().__init__()
+        self.built = True  # nothing to build
+
+    def train_step(self, data):
+        return {"batches": keras.ops.zeros(())}  # fit() needs something to log
+
+
+# The tf.data datasets this Python process has already trained on with `fit_resumable`.
+_DATASETS_USED = weakref.WeakSet()
+
+
+def _replay_data_order(dataset, epochs_done: int, steps_per_epoch=None) -> None:
+    """Read `dataset` for `epochs_done` epochs, without training, as `fit` would have.
+
+    Why: `dataset.shuffle(..., seed=s)` draws a new order for each iterator made
+    from it (at least one per epoch; Keras 3.15 makes two), so a dataset
+    built afresh in a new session starts again from its first epoch's order.
+    Reading it through `fit` makes the same iterators the interrupted run made,
+    so every resumed epoch gets the uninterrupted run's order.
+    """
+    reader = _DataReader()
+    reader.compile(optimizer=None)
+    reader.fit(dataset, epochs=epochs_done, steps_per_epoch=steps_per_epoch, verbose=0)
 
 
 def fit_resumable(
@@ -343,24 +378,40 @@ def fit_resumable(
     verbose: int = 2,
     **fit_kwargs,
 ) -> keras.callbacks.History:
-    """Train with `fit` so that an interrupted run continues where it stopped.
+    """Train with `fit` so that an interrupted run continues exactly where it stopped.
 
-    `keras.callbacks.BackupAndRestore` writes the model's variables (the
-    networks, both optimizers' moments and iteration counts, the noise
-    generator's state) and the epoch number at the end of every epoch; when
-    `fit_resumable` is called again with the same folder, it restores them and
-    runs only the epochs still missing. A `CSVLogger` in the same folder keeps
-    every epoch's metrics, so the returned history covers the whole run.
+    At the end of every epoch a checkpoint is written: the networks, every
+    optimizer's state (moments, iteration counts), the state of every
+    `keras.random.SeedGenerator` the model owns (the noise, dropout masks) and
+    the number of finished epochs. When `fit_resumable` is called again with
+    the same folder, it restores the newest checkpoint and runs only the epochs
+    still missing. A dataset that has not been trained on in this Python session
+    (a new session builds its own) is first read, without training, for the
+    epochs already done, so each later epoch gets the data order of the
+    uninterrupted run. With `keras.utils.set_random_seed` and deterministic ops
+    (`tf.config.experimental.enable_op_determinism()`), a run resumed in a new
+    process ends with exactly the weights of one never interrupted (on CPU).
 
-    The checkpoint is kept after training, so calling again with a larger
+    A checkpoint is written under a temporary name and then renamed, and its
+    weights are checked against their SHA-256 digest before loading: one left
+    half-written by a dying process is never loaded (the one before it is).
+    A `CSVLogger` in the same folder keeps every epoch's metrics, so the
+    returned history covers the whole run.
+
+    The checkpoints are kept after training, so calling again with a larger
     `epochs` trains further. To start afresh, call `clear_checkpoints` first.
+
+    Not restored: the order of arrays shuffled by `fit` (pass a `tf.data.Dataset`,
+    e.g. from `make_tf_dataset`, or `shuffle=False`); the position in a dataset
+    that `steps_per_epoch` splits across epochs; randomness drawn outside the
+    model's SeedGenerators (NumPy, Python's `random`).
 
     Args:
         model: a compiled, built model (e.g. a `GAN`, whose `compile` builds
             both optimizers so their state is restored exactly).
         dataset: the training data (a `tf.data.Dataset` or arrays).
         epochs: the total number of epochs of the run (not the number still to do).
-        checkpoint_dir: the folder for this run's checkpoint and log (see
+        checkpoint_dir: the folder for this run's checkpoints and log (see
             `checkpoint_directory`); use one folder per model.
         callbacks: more callbacks, e.g. a `SampleGridMonitor`.
         verbose: `fit`'s verbosity (2: one line per epoch, no progress bars).
@@ -371,7 +422,8 @@ def fit_resumable(
         including those before an interruption.
 
     Raises:
-        ValueError: a non-positive `epochs`, or `initial_epoch` given.
+        ValueError: a non-positive `epochs`, `initial_epoch` given, or a
+            checkpoint that another model wrote.
     """
     check_positive_int(epochs, "epochs")
     if "initial_epoch" in fit_kwargs:
@@ -381,13 +433,23 @@ def fit_resumable(
         )
     folder = Path(checkpoint_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    backup = keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=False)
-    logger = keras.callbacks.CSVLogger(str(folder / HISTORY_FILE), append=True)
-    # The logger comes before the backup so an epoch is logged before it is marked done.
+    epochs_done = _restore_newest(model, folder)
+    if isinstance(dataset, tf.data.Dataset):
+        # A dataset this session has trained on has advanced already: no replay.
+        if 0 < epochs_done < epochs and dataset not in _DATASETS_USED:
+            _replay_data_order(dataset, epochs_done, fit_kwargs.get("steps_per_epoch"))
+        _DATASETS_USED.add(dataset)
+    log = folder / HISTORY_FILE
+    if log.exists() and not log.read_text().endswith("\n"):
+        # A killed process left a half-written row: new rows must not be appended to it.
+        log.write_text(_complete_rows(log.read_text()))
+    logger = keras.callbacks.CSVLogger(str(log), append=True)
+    # The logger comes before the checkpoint so an epoch is logged before it is marked done.
     history = model.fit(
         dataset,
         epochs=epochs,
-        callbacks=[logger, backup, *callbacks],
+        initial_epoch=epochs_done,
+        callbacks=[logger, _EpochCheckpoint(folder), *callbacks],
         verbose=verbose,
         **fit_kwargs,
     )

@@ -70,7 +70,7 @@ class AdversarialModel(GenerativeModel):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         # Both networks are built functional models, so this model is too; saying so
-        # lets BackupAndRestore (resumable training) restore into it before the first step.
+        # lets a checkpoint (training.fit_resumable) load into it before the first step.
         self.built = True
 
     @property
@@ -106,8 +106,8 @@ class AdversarialModel(GenerativeModel):
         """Set both optimizers and **build** them, so a restore brings back their state.
 
         Why build here: an optimizer creates its slots (Adam's moments, its
-        iteration count) lazily at its first step. `BackupAndRestore` would
-        otherwise restore into nothing and silently start them afresh.
+        iteration count) lazily at its first step. A checkpoint restored before
+        that step would have nothing to load into, and they would start afresh.
 
         Args:
             d_optimizer: the discriminator's (or critic's) optimizer.

@@ -1,6 +1,6 @@
 """Figures the notebooks share. Needs only NumPy and matplotlib.
 
-Taught in notebook 00 (section 4, "Plotting helpers, and a first
+Taught in notebook 00, section 4 ("Plotting helpers, and a first
 encoder–decoder"); each later figure names the notebook that teaches it: the
 latent traversal and interpolation of the VAEs (notebooks 03 and 04, also the
 static fallbacks of `course_lib.widgets`), the sample progression and curves of
@@ -33,6 +33,7 @@ __all__ = [
     "latent_manifold",
     "latent_scatter",
     "latent_traversal_figure",
+    "nearest_neighbour_pairs",
     "reconstruction_rows",
     "sample_progression",
     "training_curves",
@@ -132,6 +133,55 @@ def image_grid(
     if title:
         fig.suptitle(title)
     return _finish(fig)
+
+
+def nearest_neighbour_pairs(
+    samples,
+    neighbours,
+    distances,
+    *,
+    num_columns: int = 10,
+    title: str | None = None,
+    cell_size: float = 0.7,
+) -> Figure:
+    """Each sample above its nearest training image, captioned with their distance.
+
+    The picture of the memorisation check (`course_lib.metrics.memorisation`): a
+    copy looks like its neighbour and has a small distance; a new image does not.
+
+    Args:
+        samples: `(N, H, W[, 1])` generated images.
+        neighbours: `(N, H, W[, 1])` the nearest training image of each sample.
+        distances: `(N,)` the distance of each pair.
+        num_columns: pairs per row of pairs.
+        title: a title for the whole figure.
+        cell_size: inches per image.
+
+    Returns:
+        The `Figure`: rows of samples, each followed by a row of their neighbours
+        (only full rows are drawn).
+
+    Raises:
+        ValueError: arrays of different lengths.
+    """
+    samples, neighbours = _as_images(samples), _as_images(neighbours)
+    distances = np.asarray(distances, dtype=float).reshape(-1)
+    if not len(samples) == len(neighbours) == len(distances):
+        raise ValueError(
+            "Expected one neighbour and one distance per sample. Received: "
+            f"{len(samples)} samples, {len(neighbours)} neighbours, {len(distances)} distances"
+        )
+    # Full rows only, so each neighbour sits right below its sample.
+    columns = min(num_columns, len(samples))
+    count = len(samples) // columns * columns
+    images, titles = [], []
+    for start in range(0, count, columns):
+        stop = start + columns
+        images += list(samples[start:stop]) + list(neighbours[start:stop])
+        titles += ["sample"] * columns + [f"d = {d:.2f}" for d in distances[start:stop]]
+    return image_grid(
+        np.stack(images), titles=titles, num_columns=columns, title=title, cell_size=cell_size
+    )
 
 
 def reconstruction_rows(
@@ -337,8 +387,8 @@ def sample_progression(
 ) -> Figure:
     """One figure of a monitor's samples: a row per kept epoch, a column per noise vector.
 
-    Taught in notebook 05 (section 4) and used again in notebooks 06 (section 3)
-    and 07 (section 2).
+    Taught in notebook 05, section 4, and used again in notebook 06, section 3,
+    and notebook 07, section 2.
 
     Args:
         monitor: a `course_lib.training.SampleGridMonitor` after training (or
@@ -394,8 +444,8 @@ def gan_curves(
     The right-hand panel is the one to read: a healthy run keeps `D(x)` above
     and `D(G(z))` below 0.5 without either pinned at 1 or 0 (a discriminator
     that wins outright gives the generator no useful gradient). Taught in
-    notebook 05 (section 4) and used again in notebooks 06 (section 3) and 07
-    (section 2).
+    notebook 05, section 4, and used again in notebook 06, section 3, and
+    notebook 07, section 2.
 
     Args:
         history: a `keras.callbacks.History` or a dict of lists (e.g. from
@@ -494,8 +544,8 @@ def latent_traversal_figure(
     Row `i` changes `z[i]` from `-extent` to `+extent` while every other
     coordinate stays at `base` (the prior's mean, 0, by default). It is the
     static fallback of `course_lib.widgets.latent_explorer`. Taught in notebook
-    03 (section 5, "Explore the latent space") and used again in notebook 04
-    (sections 3 and 5, the latent traversals of a CVAE and of β-VAEs).
+    03, section 5 ("Explore the latent space"), and used again in notebook 04,
+    sections 3 ("Steer the style") and 5, for the traversals of a CVAE and of β-VAEs.
 
     Args:
         decode: maps codes `(M, latent_dim)` to images `(M, H, W[, 1])` in [0, 1].
@@ -578,7 +628,7 @@ def interpolation_figure(
     """The two images at the ends and the decoded straight line between their codes.
 
     The static fallback of `course_lib.widgets.interpolation_explorer`. Taught
-    in notebook 03 (section 6).
+    in notebook 03, section 6.
 
     Args:
         encode: maps images `(M, H, W, 1)` to codes `(M, latent_dim)` (e.g. the

@@ -156,3 +156,17 @@ def test_plotting_needs_only_numpy_and_matplotlib():
         "assert not loaded, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nearest_neighbour_pairs_puts_each_neighbour_below_its_sample():
+    from course_lib.plotting import nearest_neighbour_pairs
+
+    samples = np.random.default_rng(0).random((12, 28, 28))
+    neighbours = 1 - samples
+    fig = nearest_neighbour_pairs(samples, neighbours, np.arange(12.0), num_columns=5)
+    # Two full rows of 5 pairs: 20 images, captions "sample" then the distances.
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 20
+    assert titles[:5] == ["sample"] * 5 and titles[5:10] == [f"d = {d:.2f}" for d in range(5)]
+    with pytest.raises(ValueError, match="one neighbour and one distance per sample"):
+        nearest_neighbour_pairs(samples, neighbours[:3], np.arange(12.0))

@@ -1,6 +1,6 @@
 """Corruptions for restoration: Gaussian noise, salt-and-pepper noise, occluding squares.
 
-Taught in notebook 02 (section 2, "Restoration: denoising and inpainting").
+Taught in notebook 02, section 2 ("Restoration"): denoising and inpainting.
 
 Each function takes a batch of images in `[low, high]` (default `[0, 1]`),
 either a NumPy array (the result is a NumPy array) or a `tf.Tensor` (the

@@ -1,6 +1,6 @@
 """Image datasets for the course: MNIST, Fashion-MNIST and an offline stand-in.
 
-Taught in notebook 00 (section "Datasets"). Every loader returns float32 images
+Taught in notebook 00, section 2 ("Datasets"). Every loader returns float32 images
 of shape `(num_examples, 28, 28, 1)` in a documented range, integer labels, and
 a description of the data actually used, which each run records in its
 `metrics.json`.

@@ -1,6 +1,6 @@
 """What every notebook run needs: seeds, a device report, and its output folder.
 
-Taught in notebook 00 (sections "Your machine" and "Profiles, seeds and outputs").
+Taught in notebook 00, sections 1 ("Your machine") and 3 ("Profiles, seeds and outputs").
 
 Each run writes to `outputs/<notebook-stem>/` (the root moves with the
 environment variable `COURSE_OUTPUT_DIR`): a flat `metrics.json` with the

@@ -1,6 +1,6 @@
 """Training helpers: monitors that show a GAN learning, and training that survives interruption.
 
-Taught in notebook 06 (sections 2 and 3) and used again in notebook 07.
+Taught in notebook 06, sections 2 and 3, and used again in notebook 07.
 
 - `SampleGridMonitor`: a callback that generates images from the *same* fixed
   noise at the end of every epoch, so the learner sees one set of samples

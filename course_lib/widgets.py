@@ -1,7 +1,7 @@
 """Interactive explorers of a latent space, each with a static-figure fallback.
 
-Taught in notebook 03 (section 5, "Explore the latent space", and section 6)
-and used again in notebook 04 (section 3). A thin shell over
+Taught in notebook 03, sections 5 ("Explore the latent space") and 6, and used
+again in notebook 04, section 3 ("Steer the style"). A thin shell over
 `course_lib.plotting`: the explorers take plain callables (`decode`: codes to
 images, `encode`: images to codes), so they work for any model of the course.
 

@@ -1,7 +1,7 @@
 """A classifier-based Fréchet distance (FID) and kernel distance (KID): pure functions.
 
-Taught in notebook 06 (section 4, "Samples, and a classifier-based FID") and
-used again in notebook 07 (sections 3 and 5).
+Taught in notebook 06, section 4 ("Samples, and a classifier-based FID"), and
+used again in notebook 07, sections 3 and 5.
 
 The FID of Heusel et al. (2017) compares two sets of images through the
 features of a network: fit a Gaussian to each set's features and take the

@@ -1,7 +1,7 @@
 """Likelihoods of binary images: nats and bits per dimension, and the simplest baseline.
 
-Taught in notebook 08 (sections "Nats, bits per dimension and a baseline" and
-"Exact likelihood against the VAE's bound"). Pure NumPy: no TensorFlow needed.
+Taught in notebook 08, sections "Nats and bits per dimension", 1 ("The data and
+the baseline") and 4 ("An exact likelihood beside a bound"). Pure NumPy: no TensorFlow needed.
 
 A model of binarised 28 x 28 digits assigns each image a probability p(x); its
 negative log-likelihood (NLL) in nats, -log p(x), averaged over a test set, is

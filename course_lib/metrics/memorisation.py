@@ -15,7 +15,7 @@ those of *held-out* real images, which are new by construction:
   closer to a training image than almost every held-out image is (below the
   held-out distances' 1st percentile by default).
 
-Pure functions on arrays (NumPy and scikit-learn). Used in notebooks 06, 07 and 09.
+Pure functions on arrays (NumPy and scikit-learn).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """How good is a reconstruction, and how small is the code? Pure functions on arrays.
 
-Taught in notebook 01 ("The idea in equations": MSE and BCE; section 4: compression ratio)
-and notebook 02 (section 2: PSNR and SSIM of restored images; section 3:
-ROC-AUC of anomaly scores; section 5: bits per image of a quantised code and
-the JPEG baseline).
+Taught in notebook 01, sections "The idea in equations" and 4: MSE and BCE, and
+the compression ratio; and in notebook 02, sections 2, 3 and 5: PSNR and SSIM
+of restored images, the ROC-AUC of anomaly scores, and bits per image of a
+quantised code beside the JPEG baseline.
 
 PSNR and SSIM come from TensorFlow (`tf.image.psnr`, `tf.image.ssim`), ROC
 curves from scikit-learn and JPEG from Pillow: well-tested implementations,

@@ -3,8 +3,8 @@
 Each function takes a symbolic tensor and returns one, naming every layer, so a
 generator, a discriminator or a critic is a short composition of them (keras-io's
 WGAN-GP example factors `conv_block` and `upsample_block` the same way). Taught in
-notebook 06, section 1 (the DCGAN guidelines) and notebook 07 (the conditional
-networks and the critic).
+notebook 06, sections "The DCGAN guidelines" and 1, and in notebook 07 (the
+conditional networks and the critic).
 """
 
 from __future__ import annotations

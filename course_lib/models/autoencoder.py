@@ -1,9 +1,9 @@
 """Autoencoders: dense and convolutional encoder/decoder builders and the model that joins them.
 
-Taught in notebook 01 (sections 1-5: the dense autoencoder, its joint training, the
-mistake of training its halves apart, the latent-size sweep beside PCA, 2-D codes)
-and notebook 02 (section 1: the convolutional autoencoder; sections 2-5 reuse it
-for restoration, anomaly detection, features and compression).
+Taught in notebook 01, sections 1-5: the dense autoencoder, its joint training, the
+mistake of training its halves apart, the latent-size sweep beside PCA, 2-D codes.
+Notebook 02, section 1, adds the convolutional autoencoder, and notebook 02,
+sections 2-5, reuse it for restoration, anomaly detection, features and compression.
 
 An encoder `f` maps an image `x` to a code `z = f(x)` with `latent_dim`
 numbers; a decoder `g` maps a code back to an image `x_hat = g(z)`. The
@@ -58,7 +58,7 @@ def build_dense_encoder(
 
     The code layer is linear (no activation) so codes may take any real value;
     `hidden_units=()` with `activation=None` gives the linear encoder of the
-    PCA comparison (notebook 01, section 3).
+    PCA comparison (notebook 01, section 4.1).
 
     Args:
         latent_dim: the size of the code, the bottleneck.

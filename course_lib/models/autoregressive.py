@@ -1,6 +1,6 @@
 """An autoregressive RNN over binarised images: a row GRU with a masked within-row head.
 
-Taught in notebook 08 ("Autoregressive image models"). The image is read in
+Taught in notebook 08, sections 2 to 7. The image is read in
 raster order, row by row and, inside a row, left to right. A GRU runs down the
 rows: its state after reading rows `0 .. r-1` summarises everything above row
 `r`. A small masked network (a MADE over one row) then turns that summary and
@@ -111,7 +111,7 @@ class MaskedRowHead(layers.Layer):
     Raises:
         ValueError: a non-positive `units`.
 
-    Taught in notebook 08, section "1. The model".
+    Taught in notebook 08, section 2 ("The model").
     """
 
     def __init__(self, units: int = 256, **kwargs):
@@ -214,7 +214,7 @@ def build_row_rnn(
         >>> network.output_shape
         (None, 28, 28, 1)
 
-    Taught in notebook 08, section "1. The model".
+    Taught in notebook 08, section 2 ("The model").
     """
     image_shape = tuple(image_shape)
     if len(image_shape) != 3 or image_shape[-1] != 1:
@@ -273,7 +273,7 @@ class AutoregressiveImageModel(GenerativeModel):
         >>> log_p.shape
         (2,)
 
-    Taught in notebook 08, sections "1. The model" to "5. Sampling time".
+    Taught in notebook 08, sections 2 ("The model") to 7.
     """
 
     def __init__(self, network: keras.Model, seed: int | None = None, **kwargs):
@@ -487,7 +487,7 @@ class AutoregressiveImageModel(GenerativeModel):
             ValueError: a non-positive count or temperature, a bad `num_rows`,
                 missing or unexpected labels, or a seed of the wrong type.
 
-        Taught in notebook 08, section "3. Sampling and temperature".
+        Taught in notebook 08, section 5 ("Sampling and temperature").
         """
         num_samples = check_positive_int(num_samples, "num_samples")
         temperature = _check_temperature(temperature)
@@ -524,7 +524,7 @@ class AutoregressiveImageModel(GenerativeModel):
             ValueError: a wrong image shape or non-binary pixels, a bad
                 `num_given_rows`, temperature, labels or seed.
 
-        Taught in notebook 08, section "4. Completing a digit".
+        Taught in notebook 08, section 6 ("Completing a digit").
         """
         images = check_binary_images(images, self.image_shape)
         height = self.image_shape[0]

@@ -1,6 +1,6 @@
 """A class-conditional GAN: the label goes into both the generator and the discriminator.
 
-Taught in notebook 07 (sections 1 and 2): conditional generation, where the
+Taught in notebook 07, sections 1 to 3: conditional generation, where the
 learner asks for a digit and gets that digit.
 
 The generator maps `[z, label]` to an image: the label is embedded and

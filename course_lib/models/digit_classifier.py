@@ -1,7 +1,7 @@
 """The small digit classifier whose features the course's FID and KID compare.
 
-Taught in notebook 06 (section 4, "Samples, and a classifier-based FID") and
-used again in notebook 07 (sections 3 and 5). The metrics themselves are pure
+Taught in notebook 06, section 4 ("Samples, and a classifier-based FID"), and
+used again in notebook 07, sections 3 and 5. The metrics themselves are pure
 functions in `course_lib.metrics.fid`; this module builds, trains, caches and
 runs the network that turns images into features for them.
 

@@ -1,7 +1,7 @@
 """Generative adversarial networks: MLP and DCGAN networks and the GAN training algorithm.
 
-Taught in notebooks 05 (GAN fundamentals: the minimax game, the optimal
-discriminator, the non-saturating loss, the MLP GAN) and 06 (DCGAN).
+Taught in notebook 05 (GAN fundamentals: the minimax game, the optimal
+discriminator, the non-saturating loss, the MLP GAN) and notebook 06 (DCGAN).
 
 The networks are plain named functional models built by `build_*` functions.
 The discriminator returns a *logit* (no sigmoid): the losses are computed from
@@ -188,7 +188,7 @@ def build_mlp_generator(
 ) -> keras.Model:
     """The original GAN's generator: fully connected layers from `z` to a data point.
 
-    Taught in notebook 05 (sections 3 and 4). Leaky ReLUs keep gradients alive in
+    Taught in notebook 05, sections 3 and 4. Leaky ReLUs keep gradients alive in
     every unit; `tanh` maps images to `[-1, 1]`, the range of the training data.
 
     Args:
@@ -227,7 +227,7 @@ def build_mlp_discriminator(
 ) -> keras.Model:
     """The original GAN's discriminator: fully connected layers to one logit.
 
-    Taught in notebook 05 (sections 3 and 4). Dropout slows the discriminator
+    Taught in notebook 05, sections 3 and 4. Dropout slows the discriminator
     down a little, so it does not win the game before the generator learns.
 
     Args:
@@ -342,7 +342,7 @@ def build_dcgan_discriminator(
 class GAN(AdversarialModel):
     """A GAN trained with alternating updates: one discriminator step, then one generator step.
 
-    Taught in notebooks 05 (section 4) and 06. Each `train_step`:
+    Taught in notebook 05, sections 3 and 4, and notebook 06, section 2. Each `train_step`:
 
     1. draws fresh noise `z`, generates `G(z)`, and updates the discriminator on
        the real batch (target 1) and the generated batch (target 0);

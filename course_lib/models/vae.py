@@ -71,8 +71,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def gaussian_kl(z_mean, z_log_var):
     """KL(N(z_mean, diag(exp(z_log_var))) || N(0, I)) per example, in nats.
 
-    The closed form derived in notebook 03 (section "The KL term in closed
-    form"): `-1/2 * sum(1 + z_log_var - z_mean**2 - exp(z_log_var))`.
+    The closed form derived in notebook 03, section "The KL term in closed
+    form": `-1/2 * sum(1 + z_log_var - z_mean**2 - exp(z_log_var))`.
 
     Args:
         z_mean: `(batch, latent_dim)` means of q(z | x).
@@ -564,7 +564,7 @@ class VAE(GenerativeModel):
         `elbo = mean_i log w_i` (a Monte-Carlo estimate of the ELBO) and
         `iwae = logsumexp_i log w_i - log k`. By Jensen, iwae >= elbo on the same
         samples, and iwae approaches log p(x) as k grows (Burda et al., 2016).
-        Notebook 03, section "How far is the ELBO from the likelihood?".
+        Notebook 03, section 7 ("How far is the ELBO from the likelihood?").
 
         Args:
             images: `(N, H, W[, C])` in [0, 1] (binarised for Bernoulli nats).

@@ -1,6 +1,6 @@
 """WGAN-GP: a Wasserstein GAN whose critic is kept 1-Lipschitz by a gradient penalty.
 
-Taught in notebook 07 (sections 3 and 4): the Wasserstein distance, the
+Taught in notebook 07, sections 4 and 5: the Wasserstein distance, the
 critic, the gradient penalty, and a comparison of stability with DCGAN.
 
 The critic `f` outputs an unbounded score, not a probability. By the
@@ -57,11 +57,12 @@ def build_critic(
 ) -> keras.Model:
     """The WGAN-GP critic: notebook 06's discriminator without batch normalisation.
 
-    Taught in notebook 07, section 3. Why no batch normalisation: the gradient
-    penalty constrains the gradient of the critic with respect to *each* input
-    image, but batch normalisation makes each output depend on the whole batch,
-    so that per-image gradient no longer means what the penalty assumes
-    (Gulrajani et al. 2017, section 4). The output is a raw score (no sigmoid).
+    Taught in notebook 07, section 4 ("The critic: the dual form"). Why no batch
+    normalisation: the gradient penalty constrains the gradient of the critic
+    with respect to *each* input image, but batch normalisation makes each
+    output depend on the whole batch, so that per-image gradient no longer means
+    what the penalty assumes (Gulrajani et al. 2017, section 4). The output is a
+    raw score (no sigmoid).
 
     Args:
         image_shape: `(height, width, channels)`, height and width divisible by 4.
@@ -110,9 +111,10 @@ def gradient_norms(critic, images):
 def gradient_penalty(critic, real_images, fake_images, epsilon=None, seed=None):
     """The WGAN-GP penalty `mean((||grad f(x_hat)||_2 - 1)^2)` on random interpolates.
 
-    Taught in notebook 07, section 3. `x_hat = epsilon * real + (1 - epsilon) * fake`
-    with one `epsilon ~ U[0, 1]` per image: the optimal critic has gradient
-    norm 1 almost everywhere on such lines (Gulrajani et al. 2017, proposition 1).
+    Taught in notebook 07, section 4 ("The gradient penalty").
+    `x_hat = epsilon * real + (1 - epsilon) * fake` with one `epsilon ~ U[0, 1]`
+    per image: the optimal critic has gradient norm 1 almost everywhere on such
+    lines (Gulrajani et al. 2017, proposition 1).
 
     Args:
         critic: a model mapping images to scores `(batch, 1)`.
@@ -138,10 +140,10 @@ def gradient_penalty(critic, real_images, fake_images, epsilon=None, seed=None):
 class WGANGP(AdversarialModel):
     """A Wasserstein GAN with gradient penalty: `num_critic_steps` critic steps per generator step.
 
-    Taught in notebook 07, section 3. Each `train_step` takes a batch of real
-    images and splits it into `num_critic_steps` chunks (so feed batches of
-    `num_critic_steps * m`); for each chunk, on fresh noise, it minimises the
-    critic loss
+    Taught in notebook 07, sections 4 ("The gradient penalty") and 5. Each
+    `train_step` takes a batch of real images and splits it into
+    `num_critic_steps` chunks (so feed batches of `num_critic_steps * m`); for
+    each chunk, on fresh noise, it minimises the critic loss
 
         d_loss = E[f(G(z))] - E[f(x)] + gp_weight * gradient_penalty,
 

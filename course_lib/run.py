@@ -209,8 +209,31 @@ class Run:
         path.write_text(json.dumps(record, indent=2) + "\n")
         return path
 
-    def save_samples(self, images, labels=None, value_range=(0.0, 1.0)) -> Path:
-        """Write `samples.npz` with uint8 `images` (N x 28 x 28) and optional `labels`."""
+    def save_samples(
+        self, images, labels=None, value_range=(0.0, 1.0), filename: str = "samples.npz"
+    ) -> Path:
+        """Write `samples.npz` with uint8 `images` (N x 28 x 28) and optional `labels`.
+
+        Args:
+            images: the samples, `(N, 28, 28[, 1])` in `value_range` (a model's
+                `sample` gives [0, 1], the default).
+            labels: the class of each sample, for a conditional model.
+            value_range: the pixel range of `images`.
+            filename: the file's name in the run's folder, e.g.
+                `"samples_conditional.npz"` beside the unconditional samples.
+
+        Returns:
+            The path written.
+
+        Raises:
+            ValueError: a label count that differs from the image count, or a
+                filename that is not a plain `.npz` name.
+        """
+        if Path(filename).name != filename or not filename.endswith(".npz"):
+            raise ValueError(
+                "Expected `filename` to be a plain file name ending in .npz. "
+                f"Received: filename={filename!r}"
+            )
         arrays = {"images": to_uint8_images(images, value_range)}
         if labels is not None:
             labels = np.asarray(labels).astype(np.int64)
@@ -220,7 +243,7 @@ class Run:
                     f"Received: {len(arrays['images'])} images and {len(labels)} labels"
                 )
             arrays["labels"] = labels
-        path = self.path("samples.npz")
+        path = self.path(filename)
         np.savez_compressed(path, **arrays)
         return path
 

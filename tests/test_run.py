@@ -55,6 +55,15 @@ def test_samples_are_uint8_with_labels(output_root):
         run.save_samples(images, labels=[0, 1])
 
 
+def test_samples_can_go_to_a_second_file(output_root):
+    run = Run("09_diffusion_models", "smoke")
+    images = np.zeros((3, 28, 28), np.float32)
+    path = run.save_samples(images, labels=[1, 2, 3], filename="samples_conditional.npz")
+    assert path.name == "samples_conditional.npz" and path.parent == run.directory
+    with pytest.raises(ValueError, match=r"plain file name ending in .npz.*'../x.npz'"):
+        run.save_samples(images, filename="../x.npz")
+
+
 def test_to_uint8_rejects_wrong_shapes():
     with pytest.raises(ValueError, match=r"\(N, H, W\) or \(N, H, W, 1\)"):
         to_uint8_images(np.zeros((2, 28, 28, 3)))

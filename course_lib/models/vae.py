@@ -226,7 +226,7 @@ def build_encoder(
 ) -> keras.Model:
     """The encoder q(z | x) (or q(z | x, y)): images to `[z_mean, z_log_var]`.
 
-    Taught in notebook 03, section 2 (and notebook 04, section 1, for the label).
+    Taught in notebook 03, section 3 (and notebook 04, section 1, for the label).
 
     Args:
         latent_dim: the size of z.
@@ -295,7 +295,7 @@ def build_decoder(
     The output is logits, not probabilities: the Bernoulli log-likelihood is
     computed from logits for numerical stability, and `sigmoid(logits)` gives
     the pixel probabilities (or the Gaussian means). Taught in notebook 03,
-    section 2.
+    section 3.
 
     Args:
         latent_dim: the size of z.

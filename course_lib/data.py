@@ -524,8 +524,8 @@ def load_dataset(
         split: `"train"` or `"test"`.
         num_examples: keep the first this many images (all when None).
         value_range: `(0, 1)` or `(-1, 1)`: `(-1, 1)` suits a `tanh` generator.
-        binarize: threshold pixels at 0.5 to {0, 1} (static binarisation, as
-            used for likelihoods in nats); needs `value_range=(0, 1)`.
+        binarize: threshold pixels at 0.5 to {0, 1} (a deterministic binarisation,
+            as used for likelihoods in nats); needs `value_range=(0, 1)`.
         allow_stand_in: when no copy of `name` can be had, use the stand-in
             digits (with a banner) instead of raising.
         data_dir: a folder to look in before `COURSE_DATA_DIR` and `data/`.

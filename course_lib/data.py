@@ -607,7 +607,7 @@ def make_tf_dataset(
     drop_remainder: bool = False,
     shift_pixels: int = 0,
 ):
-    """A `tf.data.Dataset` of batches: shuffled with a seed, cached, prefetched.
+    """A `tf.data.Dataset` of batches: cached, shuffled with a seed, batched, prefetched.
 
     With `shift_pixels`, every image is moved by a random whole number of pixels
     (up to `shift_pixels` in each direction, a new draw each epoch): a cheap data

@@ -47,9 +47,11 @@ def set_seed(seed: int = 0, deterministic: bool = False) -> None:
 
     Args:
         seed: the seed.
-        deterministic: also ask TensorFlow for deterministic kernels. On a CPU
-            this makes runs bit-identical at some cost in speed; on a GPU runs
-            stay only statistically similar.
+        deterministic: also ask TensorFlow for deterministic kernels
+            (`tf.config.experimental.enable_op_determinism`): reruns on the same
+            hardware and software are then bit-identical, on a GPU too, at some
+            cost in speed (an op with no deterministic kernel raises an error).
+            Without it, CPU runs usually repeat anyway; GPU runs differ slightly.
     """
     import keras
     import tensorflow as tf

@@ -49,3 +49,11 @@ def test_check_function_names_the_failing_input():
 def test_check_true_gives_the_hint():
     with pytest.raises(AssertionError, match="Not yet: loss falls. Train longer."):
         exercises.check_true("loss falls", False, "Train longer.")
+
+
+def test_check_array_never_reveals_a_single_expected_number():
+    with pytest.raises(AssertionError) as error:
+        exercises.check_array("ratio", 24.0, 24.5, hint="Count bits, not numbers.")
+    message = str(error.value)
+    assert "wrong value" in message and "Count bits" in message
+    assert "0.5" not in message and "24.5" not in message

@@ -69,7 +69,7 @@ def check_exercise_2(grad_saturating, grad_non_saturating, d_of_g: float = 0.01)
         expected["saturating"],
         rtol=1e-3,
         hint="Differentiate log(1 - sigmoid(l)) with respect to the logit l (not D), with "
-        "its sign; section 2 writes it in terms of D.",
+        "its sign; notebook 05, section 2 writes it in terms of D.",
     )
     check_array(
         "grad_non_saturating",
@@ -77,7 +77,7 @@ def check_exercise_2(grad_saturating, grad_non_saturating, d_of_g: float = 0.01)
         expected["non_saturating"],
         rtol=1e-3,
         hint="Differentiate -log(sigmoid(l)) with respect to the logit l (not D), with "
-        "its sign; section 2 writes it in terms of D.",
+        "its sign; notebook 05, section 2 writes it in terms of D.",
     )
 
 

@@ -7,7 +7,7 @@ Modules, one idea each (notebook 00 tours them):
 - `course_lib.plotting`: every figure (image grids, reconstructions, curves, latent plots,
   GAN monitors, the widgets' static views);
 - `course_lib.models`: one module per model family (autoencoder, vae, gan, conditional_gan,
-  wgan_gp, autoregressive), the digit classifier behind the FID, and what the families
+  wgan_gp, autoregressive, diffusion), the digit classifier behind the FID, and what the families
   share (`_base`: the sampling contract; `_blocks`: the DCGAN building blocks);
 - `course_lib.metrics`: pure functions on arrays (reconstruction, likelihood, FID);
 - `course_lib.training`: training helpers (monitors, resumable training);

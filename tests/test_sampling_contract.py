@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 from course_lib.models._base import GenerativeModel, batched_call, to_unit_interval, unpack_batch
+from course_lib.models.autoencoder import build_dense_decoder
 from course_lib.models.autoregressive import AutoregressiveImageModel, build_row_rnn
 from course_lib.models.conditional_gan import (
     ConditionalGAN,
     build_conditional_discriminator,
     build_conditional_generator,
 )
+from course_lib.models.diffusion import LatentDiffusion, build_mlp_denoiser
 from course_lib.models.gan import GAN, build_dcgan_discriminator, build_dcgan_generator
 from course_lib.models.vae import VAE, ConditionalVAE, build_decoder, build_encoder
 from course_lib.models.wgan_gp import WGANGP, build_critic
@@ -53,6 +55,22 @@ def _conditional_autoregressive():
     return AutoregressiveImageModel(network, seed=0)
 
 
+def _latent_diffusion(num_classes=None):
+    # A tiny denoiser on 4-D codes and a tiny dense decoder; the cosine schedule keeps an
+    # untrained network's samples bounded at so few steps (see tests/test_diffusion.py).
+    denoiser = build_mlp_denoiser(
+        4, num_classes=num_classes, hidden_units=(8,), time_embedding_dim=4
+    )
+    decoder = build_dense_decoder(4, hidden_units=(8,))
+    return LatentDiffusion(
+        denoiser, decoder, np.zeros(4), np.ones(4), num_timesteps=10, schedule="cosine", seed=0
+    )
+
+
+def _conditional_latent_diffusion():
+    return _latent_diffusion(num_classes=10)
+
+
 FAMILIES = {
     "vae": (_vae, False),
     "conditional_vae": (_cvae, True),
@@ -61,6 +79,8 @@ FAMILIES = {
     "wgan_gp": (_wgan, False),
     "autoregressive": (_autoregressive, False),
     "conditional_autoregressive": (_conditional_autoregressive, True),
+    "latent_diffusion": (_latent_diffusion, False),
+    "conditional_latent_diffusion": (_conditional_latent_diffusion, True),
 }
 
 

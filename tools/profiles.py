@@ -103,6 +103,25 @@ SMOKE = {
         "NUM_COMPLETIONS": 2,
         "TIMING_SAMPLES": 16,
     },
+    "09_diffusion_models": {
+        "PROFILE": "smoke",
+        "NUM_TRAIN": 600,
+        "NUM_VALIDATION": 100,
+        "NUM_TEST": 200,
+        "TOY_NUM_POINTS": 1024,
+        "TOY_TIMESTEPS": 50,
+        "TOY_EPOCHS": 2,
+        "TOY_NUM_SAMPLES": 200,
+        "TOY_DDIM_STEPS": 5,
+        "AE_EPOCHS": 2,
+        "DENOISER_UNITS": 64,
+        "DENOISER_BLOCKS": 2,
+        "EPOCHS": 2,
+        "DDIM_STEPS": 10,
+        "GUIDANCE_SCALES": [0.0, 2.0],
+        "NUM_SAMPLES": 200,
+        "TRAJECTORY_SAMPLES": 4,
+    },
 }
 
 

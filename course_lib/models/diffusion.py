@@ -1,7 +1,9 @@
 """Denoising diffusion: noise schedules, the forward process, DDPM and DDIM sampling, guidance.
 
-Taught in the diffusion chapter (notebook 09). The mathematics lives there; this
-module is the code the notebook imports, with the symbols of Ho et al. (2020):
+Taught in notebook 09, sections 1 to 4 (a 2-D toy, then the mathematics), and used
+on digits in notebook 09, section 6 ("Latent diffusion with classifier-free guidance").
+The mathematics lives there; this module is the code the notebook imports, with the
+symbols of Ho et al. (2020):
 
 - the forward process adds Gaussian noise in `T` steps,
   `x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps` with `alpha_t = 1 - beta_t`, so that
@@ -150,7 +152,7 @@ class NoiseSchedule:
 
     `q_sample`, `posterior_mean_variance` and `predict_x0` take NumPy arrays or
     tensors and return tensors (`keras.ops`), so `train_step` uses them too.
-    Taught in notebook 09, section 1.
+    Taught in notebook 09, section 2 ("The forward process in closed form").
 
     Args:
         num_timesteps: T, the number of noising steps.
@@ -326,7 +328,8 @@ def ddpm_sample(predict_noise, schedule, x_T, seed_generator, *, return_trajecto
 
     with `z ~ N(0, I)` and `sigma_t^2 = beta_tilde_t` (`schedule.posterior_variances`):
     the posterior `q(x_{t-1} | x_t, x_0)` with `x_0` replaced by the network's guess
-    (`schedule.predict_x0`). `sigma_0 = 0`, so the last step adds no noise.
+    (`schedule.predict_x0`). `sigma_0 = 0`, so the last step adds no noise. Taught in
+    notebook 09, section 4 ("DDPM: ancestral sampling").
 
     Args:
         predict_noise: a function `(x_t, t) -> eps` with `t` ints `(batch,)`, e.g.
@@ -375,6 +378,8 @@ def ddim_sample(
 
     `eta = 0` adds no noise: the same `x_T` always gives the same `x_0`. `eta = 1`
     with `steps = T` is DDPM's ancestral sampler (the same `sigma`, the same mean).
+    Taught in notebook 09, section 4 ("DDIM: the same network, a deterministic sampler
+    with fewer steps").
 
     Args:
         predict_noise: a function `(x_t, t) -> eps`, as for `ddpm_sample`.
@@ -440,7 +445,8 @@ def classifier_free_guidance(eps_cond, eps_uncond, guidance_scale: float):
     With `w = guidance_scale`: `w = 1` is the conditional model's prediction,
     `w = 0` the unconditional one, `w > 1` pushes further in the direction that
     makes the sample look like its class (sharper, less varied samples). Ho and
-    Salimans write `(1 + w') eps_cond - w' eps_uncond`: their `w'` is `w - 1`.
+    Salimans write `(1 + w') eps_cond - w' eps_uncond`: their `w'` is `w - 1`. Taught
+    in notebook 09, section 6 ("Guidance").
 
     Example:
         >>> classifier_free_guidance(np.array([1.0]), np.array([0.0]), 3.0)
@@ -561,7 +567,8 @@ def build_mlp_denoiser(
     last one (index `num_classes`) the *null* label of classifier-free guidance.
     Their sum conditions each residual block (LayerNorm, SiLU, Dense, with a skip
     connection, one per entry of `hidden_units`); a linear layer gives the
-    predicted noise. Taught in notebook 09, section 2.
+    predicted noise. Taught in notebook 09, section 3 ("The network and the training
+    step").
 
     Args:
         data_dim: the size of one data vector.
@@ -657,7 +664,7 @@ class DiffusionModel(GenerativeModel):
 
     `fit(x)` (or `fit(x, labels)` when conditional) reports `loss`. `sample`
     returns vectors as drawn (`output_range` is None); `LatentDiffusion` decodes
-    them into images. Taught in notebook 09, sections 2 to 5.
+    them into images. Taught in notebook 09, sections 1 to 4 and 6.
 
     Args:
         denoiser: a network `[x_t, t] -> eps` (or `[x_t, t, labels] -> eps`), e.g.
@@ -1042,7 +1049,8 @@ def standardize_latents(encoder, images, batch_size: int = 500):
 
     Why: the diffusion starts from `N(0, I)` and its schedule assumes data of
     about unit scale; an autoencoder's codes have any scale, and a dimension ten
-    times wider than the noise would still be visible at `t = T - 1`.
+    times wider than the noise would still be visible at `t = T - 1`. Taught in
+    notebook 09, section 5.
 
     Args:
         encoder: a Keras model from images to codes (e.g. `autoencoder.encoder`; a
@@ -1091,7 +1099,7 @@ class LatentDiffusion(DiffusionModel):
     the autoencoder's decoder, which stays as trained (`train_step` updates the
     denoiser only). `sample` draws standardised codes, maps them back with the
     stored `latent_mean` and `latent_std` and decodes them: images in [0, 1]
-    (Rombach et al. 2022, at the scale of a CPU). Taught in notebook 09, section 6.
+    (Rombach et al. 2022, at the scale of a CPU). Taught in notebook 09, sections 5 and 6.
 
     Args:
         denoiser: a network `[x_t, t] -> eps` (or with labels) on codes of the

@@ -337,10 +337,14 @@ def test_model_rejects_networks_it_cannot_use():
     x_t = keras.Input((2,), name="x_t")
     t = keras.Input((), dtype="int32", name="t")
     labels = keras.Input((), dtype="int32", name="labels")
-    wrong_output = keras.Model([x_t, t], keras.layers.Dense(3)(x_t))
+    # Every input must reach the output (Keras 3.13 refuses a model with a dangling input).
+    t_feature = keras.layers.Embedding(10, 1, name="t_feature")(t)
+    with_time = keras.layers.Concatenate()([x_t, t_feature])
+    wrong_output = keras.Model([x_t, t], keras.layers.Dense(3)(with_time))
     with pytest.raises(ValueError, match="shape of its input"):
         DiffusionModel(wrong_output)
-    joined = keras.layers.Concatenate()([x_t, keras.layers.Reshape((1,))(labels)])
+    label_feature = keras.layers.Embedding(3, 1, name="not_the_label_embedding")(labels)
+    joined = keras.layers.Concatenate()([with_time, label_feature])
     no_embedding = keras.Model([x_t, t, labels], keras.layers.Dense(2)(joined))
     with pytest.raises(ValueError, match="label_embedding"):
         DiffusionModel(no_embedding)

@@ -13,9 +13,20 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import re
+
 import numpy as np
 
-__all__ = ["check_array", "check_answered", "check_function", "check_true"]
+__all__ = [
+    "as_float_array",
+    "call_answer",
+    "check_answered",
+    "check_array",
+    "check_function",
+    "check_true",
+    "hide_difference",
+]
 
 
 def _not_answered(value) -> bool:
@@ -126,3 +137,54 @@ def check_true(name: str, condition: bool, hint: str) -> None:
     if not bool(condition):
         raise AssertionError(f"Not yet: {name}. {hint}")
     print(f"Correct: {name}.")
+
+
+def call_answer(name: str, function, *args, hint: str = ""):
+    """Call the learner's function on `args`; a stub or an error becomes a hint.
+
+    Args:
+        name: the function's name, for the messages.
+        function: the learner's answer.
+        *args: what the check calls it with.
+        hint: what to look at when the learner's code raises.
+
+    Returns:
+        What the function returned (checked not to be a placeholder).
+
+    Raises:
+        AssertionError: no answer, a stub, or an error inside the learner's code.
+    """
+    check_answered(name, function)
+    try:
+        value = function(*args)
+    except NotImplementedError as error:
+        raise AssertionError(f"`{name}` is not implemented yet: replace the stub.") from error
+    except AssertionError:
+        raise
+    except Exception as error:  # the learner's code failed: say so, with its own message
+        raise AssertionError(
+            f"`{name}` raised {type(error).__name__}: {error}. {hint}".strip()
+        ) from None
+    check_answered(f"{name}(...)", value)
+    return value
+
+
+def as_float_array(value) -> np.ndarray:
+    """A NumPy float64 array from an array, a tensor or a number."""
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)
+
+
+def hide_difference(check):
+    """Wrap a check so its messages never say "largest difference" (it can reveal the answer)."""
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except AssertionError as error:
+            message = re.sub(r" \(largest difference [^)]*\)", "", str(error))
+            raise AssertionError(message) from None
+
+    return wrapper

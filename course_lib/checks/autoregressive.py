@@ -13,12 +13,16 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import re
-
 import numpy as np
 
-from course_lib.exercises import check_answered, check_array, check_true
+from course_lib.exercises import (
+    as_float_array,
+    call_answer,
+    check_answered,
+    check_array,
+    check_true,
+    hide_difference,
+)
 
 __all__ = [
     "check_baseline_by_hand",
@@ -28,42 +32,21 @@ __all__ = [
 ]
 
 
-def _hide_difference(check):
-    """Drop "largest difference" from the helpers' messages: with a scalar it is the answer."""
-
-    @functools.wraps(check)
-    def wrapper(*args, **kwargs):
-        try:
-            return check(*args, **kwargs)
-        except AssertionError as error:
-            message = re.sub(r" \(largest difference [^)]*\)", "", str(error))
-            raise AssertionError(message) from None
-
-    return wrapper
+_hide_difference = hide_difference
 
 
 def _call(name: str, function, *args):
     """Call the learner's function; an error inside it becomes a hint, a stub a reminder."""
-    check_answered(name, function)
-    try:
-        value = function(*args)
-    except NotImplementedError as error:
-        raise AssertionError(f"`{name}` is not implemented yet: replace the stub.") from error
-    except AssertionError:
-        raise
-    except Exception as error:  # the learner's code failed: say so, with its own message
-        raise AssertionError(
-            f"`{name}` raised {type(error).__name__}: {error}. It must work for images of any "
-            "size (the check also uses small ones): do not hard-code 28 or 784."
-        ) from None
-    check_answered(f"{name}(...)", value)
-    return value
+    return call_answer(
+        name,
+        function,
+        *args,
+        hint="It must work for images of any size (the check also uses small ones): "
+        "do not hard-code 28 or 784.",
+    )
 
 
-def _numpy(value) -> np.ndarray:
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)
+_numpy = as_float_array
 
 
 @_hide_difference

@@ -21,7 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.exercises import check_answered, check_array, check_true
+from course_lib.exercises import (
+    as_float_array,
+    call_answer,
+    check_answered,
+    check_array,
+    check_true,
+)
 
 __all__ = [
     "check_cosine_alpha_bars",
@@ -35,26 +41,16 @@ __all__ = [
 
 def _call(name: str, function, *args):
     """Call the learner's function; an error inside it becomes a hint, a stub a reminder."""
-    check_answered(name, function)
-    try:
-        value = function(*args)
-    except NotImplementedError as error:
-        raise AssertionError(f"`{name}` is not implemented yet: replace the stub.") from error
-    except AssertionError:
-        raise
-    except Exception as error:  # the learner's code failed: say so, with its own message
-        raise AssertionError(
-            f"`{name}` raised {type(error).__name__}: {error}. It must work for any batch size "
-            "and any number of coordinates (the check uses small arrays)."
-        ) from None
-    check_answered(f"{name}(...)", value)
-    return value
+    return call_answer(
+        name,
+        function,
+        *args,
+        hint="It must work for any batch size and any number of coordinates "
+        "(the check uses small arrays).",
+    )
 
 
-def _numpy(value) -> np.ndarray:
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64)
+_numpy = as_float_array
 
 
 def check_forward_noising(forward_noising) -> None:

@@ -17,8 +17,23 @@ files with different gzip headers, so a file is accepted when either the
 digest of the `.gz` matches a known copy or the digest of its decompressed
 bytes matches the original data.
 
-When only the MNIST *test* split can be found (10,000 digits), the loader
-carves it: train = images 0-7,999, test = images 8,000-9,999, and says so.
+Three splits, fixed the same on every machine:
+
+* with the full files, ``train`` is the 60,000-image training file minus 5,000
+  images held out as ``validation``, and ``test`` is the 10,000-image test file;
+* when only the MNIST *test* file can be found (10,000 digits, as offline), it
+  is partitioned into train / validation / test = 7,000 / 1,000 / 2,000, and
+  the loader says so.
+
+Which images go where is a fixed shuffle, not a seeded random generator: the
+images of a file are ordered by the SHA-256 digest of ``"<tag>:<index>"``, so the
+order is the same on every machine and with every NumPy version, and
+``PARTITION_SHA256`` records a checksum of the resulting indices (the tests check
+it). Every split comes back in that shuffled order, so its first ``n`` images are
+a fair sample of the whole split (MNIST's files are sorted by writer population:
+its test file's first 5,000 digits are easier than the rest).
+
+Tune on ``validation``; touch ``test`` once, for the headline figures.
 When nothing can be found, it raises `DataNotFoundError` that says what to do,
 unless the stand-in (scikit-learn's 8x8 digits, resized) is allowed; the
 stand-in is always announced with a banner.
@@ -64,12 +79,24 @@ __all__ = [
 ]
 
 DATASETS = ("mnist", "fashion_mnist", "digits")
-SPLITS = ("train", "test")
+SPLITS = ("train", "validation", "test")
 VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0))
 
-# Number of test-split images given to the carved training set when only the
-# test split is available (train = 0..7,999, test = 8,000..9,999).
-TEST_SPLIT_CARVE = 8000
+# Images of the training file held out as the validation split (full data).
+FULL_VALIDATION_SIZE = 5000
+# How a single 10,000-image test file is shared out when the training file is missing.
+OFFLINE_PARTITION = (("train", 7000), ("validation", 1000), ("test", 2000))
+# The stand-in's 1,797 digits, shared out the same way.
+STAND_IN_PARTITION = (("train", 1297), ("validation", 200), ("test", 300))
+
+# SHA-256 of the int64 indices (little-endian) of every split of each partition, so a
+# change in how the partition is made cannot pass unnoticed (tests/test_data.py).
+# The keys are the tags given to `partition`.
+PARTITION_SHA256 = {
+    "mnist-offline": "1b20f36c4f7d3d5f2c422861c380d48e8605eec8cb2190b9c1e53b1471eb5926",
+    "mnist-train": "d8d3253e21f9803b93c92fb9fb2c2715235e9b60e127039bb2261ad88f6911d5",
+    "digits": "66094a1e6f29bd64b9afaff7f4c0d69b4cf2eeb0cd18a79775bf04bb4fbe2c41",
+}
 
 CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
@@ -181,10 +208,12 @@ class ImageData:
         labels: int64 array `(num_examples,)` of class indices 0-9.
         name: the dataset actually used (`"mnist"`, `"fashion_mnist"` or
             `"digits"` for the stand-in), which may differ from the one asked for.
-        split: `"train"` or `"test"`.
+        split: `"train"`, `"validation"` or `"test"`.
         source: a sentence saying where the data came from and how it was split.
         value_range: the `(low, high)` range of the pixel values.
         binarized: whether pixels were thresholded at 0.5 to {0, 1}.
+        indices: each image's position in the file it came from (or in the
+            stand-in's 1,797 digits): two splits are disjoint when these are.
     """
 
     images: np.ndarray
@@ -194,6 +223,7 @@ class ImageData:
     source: str
     value_range: tuple[float, float] = (0.0, 1.0)
     binarized: bool = False
+    indices: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -402,8 +432,46 @@ def _load_idx_split(dataset: str, split: str, dirs: list[Path], problems: list[s
     return arrays["images"], arrays["labels"], origin.parent
 
 
-def _load_real(dataset: str, split: str, dirs: list[Path], problems: list[str]):
-    """(images uint8, labels, source sentence) for MNIST or Fashion-MNIST, or None."""
+def shuffled_order(num_images: int, tag: str) -> np.ndarray:
+    """The indices 0..num_images-1 sorted by the SHA-256 of `"<tag>:<index>"`.
+
+    A fixed shuffle: the same on every machine and with every NumPy version,
+    unlike a seeded random generator, whose stream a library update may change.
+
+    Example:
+        >>> shuffled_order(5, "mnist-test")
+        array([4, 0, 3, 2, 1])
+    """
+    keys = [hashlib.sha256(f"{tag}:{i}".encode()).digest() for i in range(num_images)]
+    return np.array(sorted(range(num_images), key=keys.__getitem__), dtype=np.int64)
+
+
+def partition(num_images: int, sizes, tag: str) -> dict[str, np.ndarray]:
+    """Share `num_images` out into consecutive runs of `shuffled_order`: {split: indices}.
+
+    The last split takes whatever is left, so `sizes` may say less than `num_images`.
+    """
+    order = shuffled_order(num_images, tag)
+    parts, start = {}, 0
+    for index, (split, size) in enumerate(sizes):
+        stop = num_images if index == len(sizes) - 1 else start + size
+        parts[split] = order[start:stop]
+        start = stop
+    return parts
+
+
+def partition_checksum(parts: dict[str, np.ndarray]) -> str:
+    """The SHA-256 of a partition's indices, split by split (as in `PARTITION_SHA256`)."""
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        if split in parts:
+            digest.update(split.encode())
+            digest.update(np.asarray(parts[split], dtype="<i8").tobytes())
+    return digest.hexdigest()
+
+
+def _load_file(dataset: str, which: str, dirs: list[Path], problems: list[str]):
+    """(images, labels, where) of MNIST's or Fashion-MNIST's `which` file ("train"/"test")."""
     if dataset == "mnist":
         found = _find_verified(dataset, "mnist.npz", dirs, problems)
         if found is not None:
@@ -411,56 +479,65 @@ def _load_real(dataset: str, split: str, dirs: list[Path], problems: list[str]):
             import io
 
             with np.load(io.BytesIO(payload)) as npz:
-                key = "x_train" if split == "train" else "x_test"
-                images, labels = npz[key], npz["y" + key[1:]]
-            return images, labels, f"{split} split of the full dataset, from {path}"
+                key = "x_train" if which == "train" else "x_test"
+                return npz[key], npz["y" + key[1:]], str(path)
+    found = _load_idx_split(dataset, which, dirs, problems)
+    if found is None:
+        return None
+    images, labels, folder = found
+    return images, labels, str(folder)
 
-    wanted = _load_idx_split(dataset, split, dirs, problems)
-    if wanted is not None:
-        images, labels, folder = wanted
-        return images, labels, f"{split} split of the full dataset ({len(images):,}), from {folder}"
 
-    # Only the 10,000-image test split may exist (as in the offline shared data):
-    # carve it so that train and test never overlap.
-    if split == "train":
-        test = _load_idx_split(dataset, "test", dirs, problems)
-        if test is None:
-            return None
-        images, labels, folder = test
-        source = (
-            f"offline carve of the 10,000-image test split from {folder}: "
-            f"train = images 0-{TEST_SPLIT_CARVE - 1:,}, test = images "
-            f"{TEST_SPLIT_CARVE:,}-{len(images) - 1:,} (the training split was not found)"
+def _load_real(dataset: str, split: str, dirs: list[Path], problems: list[str]):
+    """(images uint8, labels, indices, source sentence) for MNIST or Fashion-MNIST, or None."""
+    train_file = _load_file(dataset, "train", dirs, problems)
+    if train_file is not None:
+        if split == "test":
+            test_file = _load_file(dataset, "test", dirs, problems)
+            if test_file is None:
+                return None
+            images, labels, where = test_file
+            indices = shuffled_order(len(images), f"{dataset}-test")
+            source = f"test split: the full test file ({len(images):,} images), from {where}"
+            return images[indices], labels[indices], indices, source
+        images, labels, where = train_file
+        parts = partition(
+            len(images),
+            (("validation", FULL_VALIDATION_SIZE), ("train", len(images))),
+            f"{dataset}-train",
         )
-        return images[:TEST_SPLIT_CARVE], labels[:TEST_SPLIT_CARVE], source
-    return None
+        indices = parts[split]
+        source = (
+            f"{split} split ({len(indices):,} images) of the full training file, from {where}: "
+            f"{FULL_VALIDATION_SIZE:,} of its {len(images):,} images, fixed by "
+            "data.partition, are held out as validation"
+        )
+        return images[indices], labels[indices], indices, source
 
-
-def _carved_test(dataset: str, dirs: list[Path], problems: list[str]):
-    """The held-out part of the test split, used when the train split is missing."""
-    test = _load_idx_split(dataset, "test", dirs, problems)
-    images, labels, folder = test
+    # Only the 10,000-image test file may exist (as in the offline shared data):
+    # share it out so that the three splits never overlap.
+    test_file = _load_file(dataset, "test", dirs, problems)
+    if test_file is None:
+        return None
+    images, labels, where = test_file
+    indices = partition(len(images), OFFLINE_PARTITION, f"{dataset}-offline")[split]
+    sizes = " / ".join(f"{size:,}" for _, size in OFFLINE_PARTITION)
     source = (
-        f"offline carve of the 10,000-image test split from {folder}: "
-        f"test = images {TEST_SPLIT_CARVE:,}-{len(images) - 1:,}, train = images "
-        f"0-{TEST_SPLIT_CARVE - 1:,} (the training split was not found)"
+        f"{split} split ({len(indices):,} images) of an offline partition of the "
+        f"{len(images):,}-image test file from {where} into train / validation / test = "
+        f"{sizes}, fixed by data.partition (the training file was not found)"
     )
-    return images[TEST_SPLIT_CARVE:], labels[TEST_SPLIT_CARVE:], source
+    return images[indices], labels[indices], indices, source
 
 
-def _train_split_available(dataset: str, dirs: list[Path]) -> bool:
-    """Whether any local or downloadable copy of the training split exists."""
-    problems: list[str] = []
-    if dataset == "mnist" and _find_verified(dataset, "mnist.npz", dirs, problems):
-        return True
-    return _load_idx_split(dataset, "train", dirs, problems) is not None
-
-
-def load_stand_in_digits(split: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """scikit-learn's 1,797 8x8 digits, resized to 28x28 like MNIST, as uint8.
+def load_stand_in_digits(split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """One split of scikit-learn's 1,797 8x8 digits, resized to 28x28 like MNIST, as uint8.
 
     Why this layout: MNIST centres each digit in a 20x20 box inside 28x28, so the
     8x8 digits are upsampled to 20x20 and padded by 4 pixels on every side.
+
+    Returns:
+        (images, labels, indices into the 1,797 digits, source sentence).
     """
     from PIL import Image
     from sklearn.datasets import load_digits
@@ -472,10 +549,13 @@ def load_stand_in_digits(split: str) -> tuple[np.ndarray, np.ndarray, str]:
         resized = Image.fromarray(image, mode="F").resize((20, 20), Image.BICUBIC)
         big[i, 4:24, 4:24] = np.asarray(resized)
     images = np.clip(np.rint(big), 0, 255).astype(np.uint8)
-    cut = 1500
-    if split == "train":
-        return images[:cut], bunch.target[:cut], "scikit-learn 8x8 digits resized: images 0-1,499"
-    return images[cut:], bunch.target[cut:], "scikit-learn 8x8 digits resized: images 1,500-1,796"
+    indices = partition(len(images), STAND_IN_PARTITION, "digits")[split]
+    sizes = " / ".join(f"{size:,}" for _, size in STAND_IN_PARTITION)
+    source = (
+        f"{split} split ({len(indices):,} images) of scikit-learn's 8x8 digits resized, "
+        f"partitioned into train / validation / test = {sizes} by data.partition"
+    )
+    return images[indices], bunch.target[indices], indices, source
 
 
 def _banner(asked: str) -> str:
@@ -521,8 +601,10 @@ def load_dataset(
 
     Args:
         name: `"mnist"`, `"fashion_mnist"`, or `"digits"` for the stand-in.
-        split: `"train"` or `"test"`.
-        num_examples: keep the first this many images (all when None).
+        split: `"train"`, `"validation"` (for watching training and tuning) or
+            `"test"` (touch it once, for the headline figures).
+        num_examples: keep the first this many images (all when None); the
+            splits are shuffled once and for all, so these are a fair sample.
         value_range: `(0, 1)` or `(-1, 1)`: `(-1, 1)` suits a `tanh` generator.
         binarize: threshold pixels at 0.5 to {0, 1} (a deterministic binarisation,
             as used for likelihoods in nats); needs `value_range=(0, 1)`.
@@ -552,14 +634,7 @@ def load_dataset(
     problems: list[str] = []
     found = None
     if name != "digits":
-        if split == "test" and not _train_split_available(name, dirs):
-            # Keep the test split disjoint from the carved training split.
-            try:
-                found = _carved_test(name, dirs, problems)
-            except TypeError:  # no test split either
-                found = None
-        else:
-            found = _load_real(name, split, dirs, problems)
+        found = _load_real(name, split, dirs, problems)
 
     used = name
     if found is None:
@@ -571,14 +646,19 @@ def load_dataset(
         found = load_stand_in_digits(split)
         used = "digits"
 
-    images, labels, source = found
+    images, labels, indices, source = found
     if num_examples is not None:
         if num_examples > len(images):
             raise ValueError(
                 f"Expected `num_examples` <= {len(images):,}, the size of the {split} split of "
                 f"{used!r} ({source}). Received: num_examples={num_examples:,}"
             )
-        images, labels = images[:num_examples], labels[:num_examples]
+        images, labels, indices = (
+            images[:num_examples],
+            labels[:num_examples],
+            indices[:num_examples],
+        )
+        source = f"the first {num_examples:,} images of the {source}"
 
     pixels = images.astype(np.float32)[..., np.newaxis] / 255.0
     if binarize:
@@ -593,6 +673,7 @@ def load_dataset(
         source=source,
         value_range=value_range,
         binarized=binarize,
+        indices=indices.astype(np.int64),
     )
 
 

@@ -76,24 +76,35 @@ def test_read_idx_rejects_a_bad_header_and_a_short_file():
 
 def test_full_idx_splits_load_in_range(isolated, monkeypatch):
     folder = isolated / "mine" / "mnist"
-    for split, num in (("train", 30), ("test", 20)):
+    for split, num in (("train", 5030), ("test", 20)):
         images, labels = fake_split(num, seed=num)
         write_known(folder, "mnist", data._IDX_FILES[(split, "images")], idx_bytes(images))
         write_known(folder, "mnist", data._IDX_FILES[(split, "labels")], idx_bytes(labels))
     monkeypatch.setenv("COURSE_DATA_DIR", str(isolated / "mine"))
     train = load_dataset("mnist", "train")
+    validation = load_dataset("mnist", "validation")
+    # The training file less 5,000 held out for validation; the test file whole.
+    assert (len(train), len(validation)) == (30, data.FULL_VALIDATION_SIZE)
     assert train.images.shape == (30, 28, 28, 1) and train.images.dtype == np.float32
     assert 0.0 <= train.images.min() and train.images.max() <= 1.0
-    assert "full dataset" in train.description
+    assert "full training file" in train.description
+    assert not set(train.indices) & set(validation.indices)
     test = load_dataset("mnist", "test", value_range=(-1, 1))
     assert len(test) == 20 and test.images.min() >= -1.0 and test.images.min() < 0
-    assert test.labels.dtype == np.int64
+    assert sorted(test.indices) == list(range(20))
+    assert test.labels.dtype == np.int64 and "full test file" in test.description
 
 
 def test_keras_npz_is_accepted(isolated, monkeypatch):
-    images, labels = fake_split(12)
+    images, labels = fake_split(5012)
     buffer = io.BytesIO()
-    np.savez(buffer, x_train=images[:8], y_train=labels[:8], x_test=images[8:], y_test=labels[8:])
+    np.savez(
+        buffer,
+        x_train=images[:5008],
+        y_train=labels[:5008],
+        x_test=images[5008:],
+        y_test=labels[5008:],
+    )
     blob = buffer.getvalue()
     folder = isolated / "npz"
     folder.mkdir()
@@ -103,7 +114,7 @@ def test_keras_npz_is_accepted(isolated, monkeypatch):
     train = load_dataset("mnist", "train")
     test = load_dataset("mnist", "test")
     assert (len(train), len(test)) == (8, 4)
-    assert np.allclose(train.images[..., 0] * 255, images[:8])
+    assert np.allclose(train.images[..., 0] * 255, images[train.indices])
 
 
 def test_checksum_mismatch_is_reported(isolated):
@@ -124,18 +135,48 @@ def test_corrupt_local_copy_is_skipped_with_a_warning(isolated, monkeypatch):
     assert "What went wrong" in str(info.value) and "SHA-256" in str(info.value)
 
 
-def test_the_real_test_split_is_carved_8000_2000(shared_mnist_dir, monkeypatch, tmp_path):
+def test_the_offline_partition_is_fixed_disjoint_and_checksummed(
+    shared_mnist_dir, monkeypatch, tmp_path
+):
     monkeypatch.setenv("COURSE_DATA_DIR", str(shared_mnist_dir.parent))
     monkeypatch.setattr(data, "default_data_dir", lambda: tmp_path)
-    train = load_dataset("mnist", "train")
-    test = load_dataset("mnist", "test")
-    assert (len(train), len(test)) == (8000, 2000)
-    assert list(train.labels[:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]  # MNIST's first test labels
-    assert "train = images 0-7,999" in train.description
-    assert "test = images 8,000-9,999" in test.description
-    # The two parts are disjoint: no test image appears among the training images.
-    train_rows = {img.tobytes() for img in train.images[:, :, :, 0]}
-    assert not any(img.tobytes() in train_rows for img in test.images[:200, :, :, 0])
+    splits = {split: load_dataset("mnist", split) for split in data.SPLITS}
+    assert {s: len(d) for s, d in splits.items()} == dict(data.OFFLINE_PARTITION)
+    # Disjoint and together the whole file.
+    indices = np.concatenate([d.indices for d in splits.values()])
+    assert sorted(indices) == list(range(10_000))
+    # The same on every machine: the indices' checksum is the documented one.
+    parts = {split: d.indices for split, d in splits.items()}
+    assert data.partition_checksum(parts) == data.PARTITION_SHA256["mnist-offline"]
+    # A fair shuffle, not contiguous runs: each split spans both writer populations
+    # (the file's first and second halves) and holds every class.
+    for d in splits.values():
+        first_half = np.mean(d.indices < 5000)
+        assert 0.45 < first_half < 0.55
+        assert set(d.labels) == set(range(10))
+    assert "offline partition" in splits["test"].description
+    assert "7,000 / 1,000 / 2,000" in splits["test"].description
+    # No test image appears among the training images (by content, too).
+    train_rows = {img.tobytes() for img in splits["train"].images[:, :, :, 0]}
+    assert not any(img.tobytes() in train_rows for img in splits["test"].images[:200, :, :, 0])
+    # A prefix is a prefix of the same order.
+    first = load_dataset("mnist", "validation", num_examples=50)
+    assert np.array_equal(first.indices, splits["validation"].indices[:50])
+    assert first.description.startswith("mnist: the first 50 images of the validation split")
+
+
+def test_partitions_match_their_documented_checksums():
+    for tag, num_images, sizes in (
+        ("mnist-offline", 10_000, data.OFFLINE_PARTITION),
+        ("mnist-train", 60_000, (("validation", data.FULL_VALIDATION_SIZE), ("train", 60_000))),
+        ("digits", 1797, data.STAND_IN_PARTITION),
+    ):
+        parts = data.partition(num_images, sizes, tag)
+        assert data.partition_checksum(parts) == data.PARTITION_SHA256[tag]
+        assert sum(len(p) for p in parts.values()) == num_images
+    # Another tag gives another order: the checksum notices a change of recipe.
+    other = data.partition(10_000, data.OFFLINE_PARTITION, "mnist-offline-v2")
+    assert data.partition_checksum(other) != data.PARTITION_SHA256["mnist-offline"]
 
 
 def test_binarize_gives_zeros_and_ones(shared_mnist_dir, monkeypatch, tmp_path):
@@ -178,21 +219,21 @@ def test_stand_in_needs_permission_and_announces_itself(isolated, capsys):
 
 
 def test_stand_in_by_name_has_disjoint_splits():
-    train = load_dataset("digits", "train")
-    test = load_dataset("digits", "test")
-    assert (len(train), len(test)) == (1500, 297)
+    splits = [load_dataset("digits", split) for split in data.SPLITS]
+    assert [len(d) for d in splits] == [size for _, size in data.STAND_IN_PARTITION]
+    assert sorted(np.concatenate([d.indices for d in splits])) == list(range(1797))
 
 
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
     [
         ({"name": "cifar10"}, r"Expected `name` to be one of .* Received: name='cifar10'"),
-        ({"split": "validation"}, r"Expected `split` to be one of .* Received: split='validation'"),
+        ({"split": "valid"}, r"Expected `split` to be one of .* Received: split='valid'"),
         ({"num_examples": 0}, r"positive integer. Received: num_examples=0"),
         ({"num_examples": -5}, r"positive integer. Received: num_examples=-5"),
         (
             {"num_examples": 10_000},
-            r"Expected `num_examples` <= 1,500.* Received: num_examples=10,000",
+            r"Expected `num_examples` <= 1,297.* Received: num_examples=10,000",
         ),
         ({"value_range": (0, 255)}, r"Expected `value_range` to be one of"),
     ],
@@ -227,7 +268,7 @@ def mirror(tmp_path):
 
 def test_download_verifies_and_caches(isolated, monkeypatch, mirror):
     root, url = mirror
-    for split, num in (("train", 30), ("test", 10)):
+    for split, num in (("train", 5030), ("test", 10)):
         images, labels = fake_split(num)
         write_known(root, "mnist", data._IDX_FILES[(split, "images")], idx_bytes(images))
         write_known(root, "mnist", data._IDX_FILES[(split, "labels")], idx_bytes(labels))

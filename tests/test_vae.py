@@ -256,6 +256,24 @@ def test_pixels_outside_unit_range_are_refused():
         vae.evaluate_bounds(images)
 
 
+def test_fitting_on_pixels_outside_unit_range_is_refused(binary_digits):
+    images = binary_digits[0][:16]
+    vae = small_vae()
+    vae.compile(optimizer="adam")
+    # NumPy arrays are checked before training starts: 0-255 pixels, a tanh range.
+    with pytest.raises(ValueError, match=r"Expected `x` with values in \[0, 1\]\. Received: .*255"):
+        vae.fit(images * 255.0, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"`validation_data` with values in \[0, 1\]"):
+        vae.fit(images, validation_data=(images * 2 - 1,), epochs=1, verbose=0)
+    # A tf.data pipeline is checked inside the training step.
+    batches = tf.data.Dataset.from_tensor_slices(images * 255.0).batch(8)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"values in \[0, 1\]"):
+        vae.fit(batches, epochs=1, verbose=0)
+    # Images in range still train.
+    history = vae.fit(images, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
 def test_other_bad_arguments():
     encoder, decoder = (
         build_encoder(2, architecture="dense"),

@@ -361,6 +361,23 @@ def build_decoder(
 # --------------------------------------------------------------------------- the models
 
 
+def _assert_unit_range(images):
+    """`images`, once checked: a batch with pixels outside [0, 1] stops training with a message.
+
+    The returned tensor depends on the check, so no update runs before it.
+    """
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(images)
+    low, high = tf.reduce_min(images), tf.reduce_max(images)
+    check = tf.debugging.Assert(
+        tf.logical_and(low >= -1e-6, high <= 1.0 + 1e-6),
+        ["Expected `images` with values in [0, 1]. Received: values in [min, max] =", low, high],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(images)
+
+
 @keras.saving.register_keras_serializable(package="course_lib")
 class VAE(GenerativeModel):
     """A variational autoencoder trained by maximising the ELBO (notebook 03).
@@ -452,6 +469,7 @@ class VAE(GenerativeModel):
 
     def _loss_terms(self, images, labels=None, training=False):
         """Per-example -log p(x | z) and KL for one reparameterized sample."""
+        images = _assert_unit_range(images)
         z_mean, z_log_var = self._encode(images, labels, training=training)
         z = self.sampling([z_mean, z_log_var])
         logits = self._decode(z, labels, training=training)
@@ -491,6 +509,19 @@ class VAE(GenerativeModel):
         z_mean, z_log_var = self._encode(images, labels, training=training)
         z = self.sampling([z_mean, z_log_var])
         return ops.sigmoid(self._decode(z, labels, training=training))
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        """`keras.Model.fit`, after checking that NumPy images lie in [0, 1].
+
+        Why: the likelihood treats pixels as probabilities; images in [0, 255]
+        or [-1, 1] would train without complaint and mean nothing. A
+        `tf.data.Dataset` is checked batch by batch inside the training step.
+        """
+        for name, value in (("x", x), ("validation_data", validation_data)):
+            first = value[0] if isinstance(value, (tuple, list)) and value else value
+            if isinstance(first, np.ndarray):
+                check_value_range(first, 0.0, 1.0, name)
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     # -- NumPy-facing helpers for the notebooks, with argument checks
     def _check_images(self, images):

@@ -11,9 +11,13 @@ import numpy as np
 import pytest
 from scipy import linalg
 
+from course_lib.data import load_dataset
 from course_lib.metrics.fid import (
+    corrupt,
     fid,
     fid_floor,
+    fid_report,
+    format_fid_report,
     frechet_distance,
     kid,
     kid_from_features,
@@ -143,3 +147,67 @@ def test_the_metrics_are_pure_and_load_no_network_library():
         "assert not loaded, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.fixture(scope="module")
+def stand_in_splits():
+    """The stand-in digits' train and held-out (validation + test) images."""
+    train = load_dataset("digits", "train").images
+    held_out = np.concatenate(
+        [load_dataset("digits", split).images for split in ("validation", "test")]
+    )
+    return train, held_out
+
+
+def test_kid_reports_its_spread_and_is_unbiased_for_one_distribution():
+    rng = np.random.default_rng(7)
+    values = [
+        kid_from_features(rng.normal(size=(200, 8)), rng.normal(size=(200, 8)), seed=s)
+        for s in range(20)
+    ]
+    # Unbiased: over many draws the mean sits within its standard error of 0.
+    assert abs(np.mean(values)) < 3 * np.std(values) / np.sqrt(len(values))
+    value, spread = kid_from_features(
+        rng.normal(size=(400, 8)),
+        rng.normal(size=(400, 8)) + 0.5,
+        subset_size=100,
+        return_std=True,
+    )
+    assert value > 0 and 0 < spread < value
+
+
+def test_the_floor_sits_below_a_shifted_set_and_the_ladder_rises(extractor, stand_in_splits):
+    train, held_out = stand_in_splits
+    report = fid_report(held_out[::-1], train, held_out, extractor, seed=1)
+    assert report["num_examples"] == len(held_out)
+    darker = fid_report(held_out * 0.7, train, held_out, extractor)
+    assert report["floor"] < darker["fid"]
+    ladder = report["calibration"]
+    assert ladder["noise 0.1"] < ladder["noise 0.3"]
+    assert ladder["blur 0.5"] < ladder["blur 1"]
+    assert min(ladder.values()) > report["floor"]
+
+
+def test_the_report_flags_copied_training_images_and_not_held_out_ones(extractor, stand_in_splits):
+    train, held_out = stand_in_splits
+    n = len(held_out)
+    train_sample = train[np.random.default_rng(0).choice(len(train), n, replace=False)]
+    # A "generator" that returns exactly the training images the report compares with.
+    copied = fid_report(train_sample, train_sample, held_out, extractor, calibration=())
+    assert copied["fid_train"] == pytest.approx(0.0, abs=1e-6)
+    assert "check for copying" in format_fid_report(copied)
+    fresh = fid_report(held_out, train, held_out, extractor, calibration=())
+    text = format_fid_report(fresh, name="held-out digits")
+    assert "no sign of copying" in text and "held-out digits" in text
+
+
+def test_the_report_refuses_bad_sizes_and_corrupt_refuses_bad_kinds(extractor, tiny_digits):
+    images, _ = tiny_digits
+    with pytest.raises(ValueError, match=r"between 2 and the smallest set's size \(64\)"):
+        fid_report(images, images, images, extractor, num_examples=65)
+    with pytest.raises(ValueError, match=r"Received: kind='swirl'"):
+        corrupt(images, "swirl", 1.0)
+    with pytest.raises(ValueError, match=r"Received: strength=0"):
+        corrupt(images, "noise", 0)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        fid_report(images * 2 - 1, images, images, extractor)

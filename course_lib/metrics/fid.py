@@ -54,8 +54,12 @@ import numpy as np
 from course_lib._checks import check_positive_int, check_value_range
 
 __all__ = [
+    "CALIBRATION",
+    "corrupt",
     "fid",
     "fid_floor",
+    "fid_report",
+    "format_fid_report",
     "frechet_distance",
     "kid",
     "kid_from_features",
@@ -233,8 +237,14 @@ def fid_floor(real_images, extractor, *, num_examples: int | None = None, seed: 
 
 
 def kid_from_features(
-    features_a, features_b, *, num_subsets: int = 10, subset_size: int = 1000, seed: int = 0
-) -> float:
+    features_a,
+    features_b,
+    *,
+    num_subsets: int = 10,
+    subset_size: int = 1000,
+    seed: int = 0,
+    return_std: bool = False,
+):
     """Unbiased squared MMD with the kernel k(x, y) = (x·y / d + 1)^3, averaged over subsets.
 
     Args:
@@ -242,10 +252,13 @@ def kid_from_features(
         num_subsets: how many random subsets to average over.
         subset_size: examples per subset (capped at the smaller set's size).
         seed: seeds the subsets.
+        return_std: also return the standard deviation of the subsets' estimates
+            (as Bińkowski et al. report it: how much one subset's KID varies).
 
     Returns:
         The KID, a float; it can be slightly negative (it is unbiased), and its
-        expectation is 0 when both sets come from one distribution.
+        expectation is 0 when both sets come from one distribution. With
+        `return_std`, a pair `(kid, std)`.
     """
     features_a, features_b = _as_feature_pair(features_a, features_b)
     num_subsets = check_positive_int(num_subsets, "num_subsets")
@@ -264,12 +277,21 @@ def kid_from_features(
         term_xx = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
         term_yy = (k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
         estimates.append(term_xx + term_yy - 2 * k_xy.mean())
+    if return_std:
+        return float(np.mean(estimates)), float(np.std(estimates))
     return float(np.mean(estimates))
 
 
 def kid(
-    images_a, images_b, extractor, *, num_subsets: int = 10, subset_size: int = 1000, seed: int = 0
-) -> float:
+    images_a,
+    images_b,
+    extractor,
+    *,
+    num_subsets: int = 10,
+    subset_size: int = 1000,
+    seed: int = 0,
+    return_std: bool = False,
+):
     """The kernel inception distance (with the course classifier's features) of two image sets.
 
     Unlike FID, KID is unbiased: two samples of one distribution score about 0
@@ -278,14 +300,183 @@ def kid(
     Args:
         images_a, images_b: (N, H, W, C) images in [0, 1], as in `fid`.
         extractor: as in `fid`.
-        num_subsets, subset_size, seed: see `kid_from_features`.
+        num_subsets, subset_size, seed, return_std: see `kid_from_features`.
 
     Returns:
-        The KID, a float (may be slightly negative).
+        The KID, a float (may be slightly negative); with `return_std`, `(kid, std)`.
     """
     return kid_from_features(
         *_paired_features(extractor, images_a, images_b),
         num_subsets=num_subsets,
         subset_size=subset_size,
         seed=seed,
+        return_std=return_std,
     )
+
+
+# --------------------------------------------------------------------- a full report
+
+# Corruptions of real digits whose FIDs give the scale of the numbers: a learner
+# reads a generator's FID against them ("as far off as real digits blurred by 1 px").
+CALIBRATION = (
+    ("noise", 0.1),
+    ("noise", 0.3),
+    ("blur", 0.5),
+    ("blur", 1.0),
+)
+
+
+def corrupt(images, kind: str, strength: float, *, seed: int = 0) -> np.ndarray:
+    """Real images made worse by a known amount, for calibrating FID.
+
+    Args:
+        images: (N, H, W[, C]) images in [0, 1].
+        kind: `"noise"` (add Gaussian noise of standard deviation `strength`,
+            then clip to [0, 1]) or `"blur"` (a Gaussian blur of `strength` pixels).
+        strength: the noise's standard deviation or the blur's width, > 0.
+        seed: seeds the noise.
+
+    Returns:
+        float32 images of the same shape, in [0, 1].
+
+    Example:
+        >>> images = np.zeros((1, 11, 11, 1)); images[0, 5, 5, 0] = 1.0  # one bright pixel
+        >>> blurred = corrupt(images, "blur", 1.0)  # spread over its neighbours, ink kept
+        >>> print(f"{blurred[0, 5, 5, 0]:.3f} {blurred.sum():.3f}")
+        0.159 1.000
+    """
+    from scipy.ndimage import gaussian_filter
+
+    images = _as_images(images)
+    if kind not in ("noise", "blur"):
+        raise ValueError(f"Expected `kind` 'noise' or 'blur'. Received: kind={kind!r}")
+    if not (np.isfinite(strength) and strength > 0):
+        raise ValueError(f"Expected `strength` > 0. Received: strength={strength!r}")
+    if kind == "noise":
+        noise = np.random.default_rng(seed).normal(size=images.shape).astype(np.float32)
+        return np.clip(images + strength * noise, 0.0, 1.0)
+    # Blur each image over its height and width only (not across images or channels).
+    blurred = gaussian_filter(images, sigma=(0, strength, strength, 0), mode="constant")
+    return np.clip(blurred, 0.0, 1.0).astype(np.float32)
+
+
+def fid_report(
+    samples,
+    train_images,
+    held_out_images,
+    extractor,
+    *,
+    num_examples: int | None = None,
+    calibration=CALIBRATION,
+    seed: int = 0,
+) -> dict:
+    """A generator's FID and KID with everything needed to read them.
+
+    The reference is **held-out** real images (neither the generator nor the
+    classifier saw them). Beside the generator's FID the report gives:
+
+    * `floor`: FID(a random sample of training images, the held-out images),
+      what a generator scores whose samples are as good as fresh real digits,
+      at this sample size (FID is biased upwards for small samples);
+    * `fid_train`: the samples' FID against that training sample instead. A
+      generator that copies its training images scores clearly lower here than
+      against held-out digits; a generalising one scores about the same;
+    * `kid` and `kid_std` (the spread over subsets), with `kid_floor`, the KID
+      of the training sample against the held-out images (about 0);
+    * `calibration`: the FID of the training sample corrupted by known amounts
+      (`corrupt`), so the numbers have a scale.
+
+    Args:
+        samples: (N, 28, 28[, 1]) generated images in [0, 1].
+        train_images: the generator's training images (at least `num_examples`).
+        held_out_images: real images neither model saw (e.g. the test split).
+        extractor: as in `fid`.
+        num_examples: images per set; default the smallest of the three sets.
+        calibration: `(kind, strength)` pairs for `corrupt`; `()` for none.
+        seed: seeds the training sample, the KID subsets and the noise.
+
+    Returns:
+        A dict: `num_examples`, `fid`, `fid_train`, `floor`, `kid`, `kid_std`,
+        `kid_floor` and `calibration` (a dict "noise 0.1" -> FID, ...).
+
+    Raises:
+        ValueError: images outside [0, 1] or of the wrong shape, or fewer than
+            2 images in a set.
+    """
+    samples = _as_images(samples, "samples")
+    train_images = _as_images(train_images, "train_images")
+    held_out_images = _as_images(held_out_images, "held_out_images")
+    largest = min(len(samples), len(train_images), len(held_out_images))
+    n = largest if num_examples is None else check_positive_int(num_examples, "num_examples")
+    if not 2 <= n <= largest:
+        raise ValueError(
+            f"Expected `num_examples` between 2 and the smallest set's size ({largest}). "
+            f"Received: num_examples={n}"
+        )
+    rng = np.random.default_rng(seed)
+    train_sample = train_images[rng.choice(len(train_images), n, replace=False)]
+    held = _features(extractor, held_out_images[:n])
+    fake = _features(extractor, samples[:n])
+    real = _features(extractor, train_sample)
+    kid_value, kid_std = kid_from_features(fake, held, seed=seed, return_std=True)
+    report = {
+        "num_examples": n,
+        "fid": frechet_distance(fake, held),
+        "fid_train": frechet_distance(fake, real),
+        "floor": frechet_distance(real, held),
+        "kid": kid_value,
+        "kid_std": kid_std,
+        "kid_floor": kid_from_features(real, held, seed=seed),
+        "calibration": {},
+    }
+    for kind, strength in calibration:
+        corrupted = corrupt(train_sample, kind, strength, seed=seed)
+        report["calibration"][f"{kind} {strength:g}"] = frechet_distance(
+            _features(extractor, corrupted), held
+        )
+    return report
+
+
+def format_fid_report(report: dict, name: str = "samples") -> str:
+    """The report of `fid_report` as a small table with a one-line reading.
+
+    The reading places the FID on the calibration ladder and says whether the
+    train-reference FID suggests copying (more than 20 % below the held-out one).
+    """
+    n = report["num_examples"]
+    lines = [
+        f"{name}, {n:,} images a side, reference: held-out real digits",
+        f"  FID                          {report['fid']:8.2f}",
+        f"  floor (real train vs held-out){report['floor']:7.2f}   what real digits score",
+        f"  FID against training digits  {report['fid_train']:8.2f}   far below FID = copying",
+        f"  KID x 1000                   {1000 * report['kid']:8.2f} "
+        f"± {1000 * report['kid_std']:.2f}   (real digits: {1000 * report['kid_floor']:.2f})",
+    ]
+    for label, value in report["calibration"].items():
+        kind, strength = label.split()
+        what = f"real digits + noise σ={strength}" if kind == "noise" else f"blurred {strength} px"
+        lines.append(f"  calibration: {what:<24}{value:6.2f}")
+    lines.append("  reading: " + _reading(report))
+    return "\n".join(lines)
+
+
+def _reading(report: dict) -> str:
+    """One computed sentence: the FID's multiple of the floor and its place on the ladder."""
+    fid_value, floor = report["fid"], report["floor"]
+    text = f"FID is {fid_value / floor:.1f}x the floor" if floor > 0 else f"FID {fid_value:.2f}"
+    worse = [label for label, value in report["calibration"].items() if value <= fid_value]
+    better = [label for label, value in report["calibration"].items() if value > fid_value]
+    if report["calibration"]:
+        if not worse:
+            text += "; closer to real digits than every corruption in the ladder"
+        elif not better:
+            text += "; further from real digits than every corruption in the ladder"
+        else:
+            text += f"; worse than {', '.join(worse)} but better than {', '.join(better)}"
+    copying = report["fid_train"] < 0.8 * fid_value
+    text += (
+        "; much closer to the training digits than to held-out ones: check for copying"
+        if copying
+        else "; no closer to the training digits than to held-out ones (no sign of copying)"
+    )
+    return text

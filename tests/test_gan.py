@@ -27,10 +27,10 @@ def _histograms():
     return p_data / p_data.sum(), p_g / p_g.sum()
 
 
-def _small_gan(seed=0, base_filters=4, latent_dim=8):
+def _small_gan(seed=0, base_filters=4, latent_dim=8, ema_decay=None):
     generator = build_dcgan_generator(latent_dim=latent_dim, base_filters=base_filters)
     discriminator = build_dcgan_discriminator(base_filters=base_filters)
-    model = GAN(generator, discriminator, seed=seed)
+    model = GAN(generator, discriminator, seed=seed, ema_decay=ema_decay)
     model.compile(
         d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
@@ -159,6 +159,37 @@ def test_seeded_micro_fit_has_finite_losses_and_alternates(tiny_digits):
     )
     # The discriminator's loss falls: it learns to tell real from generated digits.
     assert history.history["d_loss"][-1] < history.history["d_loss"][0]
+
+
+def test_the_generator_average_follows_the_formula_and_is_what_sample_draws(tiny_digits):
+    images = tiny_digits[0][:32] * 2 - 1
+    keras.utils.set_random_seed(0)
+    model = _small_gan(ema_decay=0.9)
+    assert model.sampling_generator is model.ema_generator
+    before = [w.copy() for w in model.ema_generator.get_weights()]
+    np.testing.assert_allclose(before[0], model.generator.get_weights()[0])  # starts equal
+    model.fit(images[:16], epochs=1, batch_size=16, verbose=0)  # one generator step
+    # Step t = 1: decay = min(0.9, 2 / 11), so the average moved 9/11 of the way.
+    decay = min(0.9, 2 / 11)
+    for average, old, new in zip(
+        model.ema_generator.get_weights(), before, model.generator.get_weights(), strict=True
+    ):
+        np.testing.assert_allclose(average, decay * old + (1 - decay) * new, rtol=1e-5, atol=1e-6)
+    model.fit(images, epochs=3, batch_size=16, verbose=0)
+    assert int(model.ema_steps) == 7
+    # sample() draws from the average, not from the raw generator.
+    z = model._noise(4, seed=3)
+    expected = (np.asarray(model.ema_generator(z, training=False)) + 1) / 2
+    np.testing.assert_allclose(model.sample(4, seed=3), expected, atol=1e-6)
+    raw = (np.asarray(model.generator(z, training=False)) + 1) / 2
+    assert not np.allclose(model.sample(4, seed=3), raw, atol=1e-4)
+    # The average is part of the weights (so checkpoints keep it) and of the config.
+    assert len(model.weights) > len(_small_gan().weights)
+    assert GAN.from_config(model.get_config()).ema_decay == 0.9
+    with pytest.raises(
+        ValueError, match=r"Expected `ema_decay` in \[0, 1\). Received: ema_decay=1"
+    ):
+        _small_gan(ema_decay=1)
 
 
 def test_mlp_gan_learns_on_the_2d_toy():

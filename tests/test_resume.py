@@ -42,8 +42,14 @@ tf.config.experimental.enable_op_determinism()
 keras.utils.set_random_seed(0)
 images = np.random.default_rng(0).uniform(-1, 1, (256, 28, 28, 1)).astype("float32")
 dataset = make_tf_dataset(images, batch_size=32, seed=0, drop_remainder=True)
-# Width 8; the discriminator's dropout layers own SeedGenerators too.
-gan = GAN(build_dcgan_generator(16, 8), build_dcgan_discriminator((28, 28, 1), 8, 0.3), seed=0)
+# Width 8; the discriminator's dropout layers own SeedGenerators too, and the generator
+# average (ema_decay) is state that must come back as well.
+gan = GAN(
+    build_dcgan_generator(16, 8),
+    build_dcgan_discriminator((28, 28, 1), 8, 0.3),
+    seed=0,
+    ema_decay=0.99,
+)
 gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
 
 

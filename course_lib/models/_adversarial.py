@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_lib._checks import check_image_shape, check_value_range
+from course_lib._checks import check_fraction, check_image_shape, check_value_range
 from course_lib.models._base import GenerativeModel, batched_call, unpack_batch
 
 
@@ -34,10 +34,18 @@ class AdversarialModel(GenerativeModel):
             comes from it, fresh at every step.
         value_range: the documented range of the training data, checked by
             `fit`; `None` turns the check off (e.g. the 2-D toy of notebook 05).
+        ema_decay: keep an exponential moving average of the generator's weights,
+            `ema = d * ema + (1 - d) * weights` after every generator step (with
+            `d = min(ema_decay, (1 + t) / (10 + t))` at step `t`, so the average
+            forgets the random start), and let `sample` draw from it. The
+            average smooths out the generator's step-to-step oscillation, a
+            cheap and reliable gain in sample quality (Karras et al., 2018;
+            Yazıcı et al., 2019). `None` (default): sample from the generator itself.
 
     Raises:
-        ValueError: a generator whose (first) input is not a flat noise vector, or
-            a discriminator that does not take what the generator makes.
+        ValueError: a generator whose (first) input is not a flat noise vector, a
+            discriminator that does not take what the generator makes, or an
+            `ema_decay` outside [0, 1).
     """
 
     # The fit() history keys; one keras.metrics.Mean each.
@@ -45,7 +53,15 @@ class AdversarialModel(GenerativeModel):
     # The second network's name in messages and in the config ("critic" for WGAN-GP).
     discriminator_key = "discriminator"
 
-    def __init__(self, generator, discriminator, seed=None, value_range=(-1.0, 1.0), **kwargs):
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        seed=None,
+        value_range=(-1.0, 1.0),
+        ema_decay: float | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         latent_shape = tuple(generator.inputs[0].shape[1:])
         if len(latent_shape) != 1 or latent_shape[0] is None:
@@ -69,6 +85,14 @@ class AdversarialModel(GenerativeModel):
         self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.ema_decay = None if ema_decay is None else check_fraction(ema_decay, "ema_decay")
+        self.ema_generator = None
+        if self.ema_decay is not None:
+            # A copy of the generator whose weights follow the average; it is part of
+            # the model's weights, so checkpoints keep it.
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_steps = keras.Variable(0, dtype="int64", trainable=False, name="ema_steps")
         # Both networks are built functional models, so this model is too; saying so
         # lets a checkpoint (training.fit_resumable) load into it before the first step.
         self.built = True
@@ -156,6 +180,23 @@ class AdversarialModel(GenerativeModel):
             kwargs.setdefault("shuffle", False)
         return super().fit(x, *args, **kwargs)
 
+    def _update_ema(self):
+        """After a generator step: move the averaged weights towards the current ones."""
+        if self.ema_generator is None:
+            return
+        self.ema_steps.assign_add(1)
+        steps = ops.cast(self.ema_steps, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + steps) / (10.0 + steps))
+        # All weights, batch-norm statistics included, in the same order in both copies.
+        pairs = zip(self.ema_generator.weights, self.generator.weights, strict=True)
+        for average, current in pairs:
+            average.assign(decay * average + (1.0 - decay) * current)
+
+    @property
+    def sampling_generator(self):
+        """The network `sample` draws from: the weight average when there is one."""
+        return self.generator if self.ema_generator is None else self.ema_generator
+
     def _noise(self, num_samples: int, seed: int | None) -> np.ndarray:
         """`num_samples` noise vectors: from NumPy with `seed`, else from the SeedGenerator."""
         return self._normal((num_samples, self.latent_dim), seed)
@@ -164,7 +205,7 @@ class AdversarialModel(GenerativeModel):
         # The generator in inference mode (batch norm uses its moving statistics).
         z = self._noise(num_samples, seed)
         inputs = z if labels is None else [z, labels]
-        return batched_call(self.generator, inputs, batch_size)
+        return batched_call(self.sampling_generator, inputs, batch_size)
 
     def get_config(self):
         config = super().get_config()
@@ -174,6 +215,7 @@ class AdversarialModel(GenerativeModel):
                 self.discriminator_key: keras.saving.serialize_keras_object(self.discriminator),
                 "seed": self.seed,
                 "value_range": self.value_range,
+                "ema_decay": self.ema_decay,
             }
         )
         return config

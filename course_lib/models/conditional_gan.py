@@ -265,5 +265,6 @@ class ConditionalGAN(AdversarialModel):
             g_loss = generator_loss(logits, "non_saturating")
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
+        self._update_ema()
 
         return self._update_gan_metrics(d_loss, g_loss, real_logits, fake_logits)

@@ -426,5 +426,6 @@ class GAN(AdversarialModel):
             g_loss = generator_loss(logits, self.g_loss_kind)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
+        self._update_ema()
 
         return self._update_gan_metrics(d_loss, g_loss, real_logits, fake_logits)

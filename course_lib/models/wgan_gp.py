@@ -228,6 +228,7 @@ class WGANGP(AdversarialModel):
             g_loss = -ops.mean(self.critic(self.generator(z, training=True), training=True))
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
+        self._update_ema()
 
         # The last critic step's values: the critic at its freshest.
         return self._update_metrics(

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
-from course_lib.metrics.memorisation import memorisation_report, nearest_neighbours
+from course_lib.metrics.memorisation import (
+    describe_memorisation,
+    memorisation_report,
+    nearest_neighbours,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +50,19 @@ def test_new_real_digits_are_not_flagged(digits):
     assert report["near_copy_share"] < 0.05
     assert report["held_out_near_copy_share"] <= 0.02
     assert np.median(report["generated_ratio"]) > 0.5
+
+
+def test_the_verdict_separates_copiers_from_new_digits(digits):
+    train, held_out, new = digits
+    copier = describe_memorisation(memorisation_report(train[:200], train, held_out), "copier")
+    assert copier.endswith("the model copies") and "100.0% of 200" in copier
+    # Half copies, half new digits: flagged too.
+    mixed = np.concatenate([train[:50], new[:150]])
+    assert "more near-copies" in describe_memorisation(memorisation_report(mixed, train, held_out))
+    # (With 300 held-out digits a 1st percentile rests on 3 of them: use the 5th.)
+    honest = memorisation_report(new, train, held_out, percentile=5.0)
+    honest = describe_memorisation(honest, "new digits")
+    assert "within sampling noise" in honest
 
 
 def test_bad_input_says_what_was_expected():

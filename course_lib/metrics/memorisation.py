@@ -25,7 +25,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from course_lib._checks import check_positive_int
 
-__all__ = ["memorisation_report", "nearest_neighbours"]
+__all__ = ["describe_memorisation", "memorisation_report", "nearest_neighbours"]
 
 
 def _as_rows(array, name: str) -> np.ndarray:
@@ -139,3 +139,37 @@ def memorisation_report(generated, train, held_out, *, percentile: float = 1.0) 
         "near_copy_share": float(np.mean(generated_distances[:, 0] < threshold)),
         "held_out_near_copy_share": float(np.mean(held_out_distances[:, 0] < threshold)),
     }
+
+
+def describe_memorisation(report: dict, name: str = "samples") -> str:
+    """One computed sentence on a `memorisation_report`: the share of near-copies and a verdict.
+
+    The share of generated near-copies is read against the held-out images'
+    share, with two standard errors as the noise: of the generated share, and of
+    the threshold itself, a percentile estimated from the held-out images.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> train = rng.random((200, 16))
+        >>> report = memorisation_report(train[:50] + 1e-6, train, rng.random((100, 16)))
+        >>> describe_memorisation(report, "copier").split("->")[1].strip()
+        'many more near-copies than new images have: the model copies'
+    """
+    share, base = report["near_copy_share"], report["held_out_near_copy_share"]
+    num_generated = len(report["generated_distance"])
+    num_held_out = len(report["held_out_distance"])
+    variance = max(base * (1 - base), 1e-4) * (1 / num_generated + 1 / num_held_out)
+    noise = 2 * np.sqrt(variance)
+    if share <= base + noise:
+        verdict = "as many near-copies as new images have, within sampling noise"
+    elif share <= 3 * base:
+        verdict = "somewhat more near-copies than new images have: look at the pairs"
+    else:
+        verdict = "many more near-copies than new images have: the model copies"
+    median = float(np.median(report["generated_distance"]))
+    held_out_median = float(np.median(report["held_out_distance"]))
+    return (
+        f"{name}: near-copies {share:.1%} of {num_generated} (held-out images: {base:.1%}); "
+        f"median distance to the nearest training image {median:.2f} "
+        f"(held-out {held_out_median:.2f}) -> {verdict}"
+    )

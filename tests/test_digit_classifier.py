@@ -107,3 +107,27 @@ def test_bad_arguments_say_what_was_expected_and_received(extractor, tiny_digits
         get_feature_extractor(images, labels, cache_dir=False, validation_fraction=0.5)
     with pytest.raises(ValueError, match="Expected `num_classes` to be a positive integer"):
         build_digit_classifier(num_classes=0)
+
+
+def test_a_validation_split_is_measured_and_keys_the_cache(tmp_path):
+    from course_lib.data import load_dataset
+
+    train = load_dataset("digits", "train", num_examples=64)
+    validation = load_dataset("digits", "validation", num_examples=40)
+    pair = (validation.images, validation.labels)
+    extractor = get_feature_extractor(
+        train.images, train.labels, validation=pair, cache_dir=tmp_path, epochs=1, verbose=False
+    )
+    # The accuracy is the one on the validation digits, and every training image was used.
+    assert extractor.validation_accuracy == pytest.approx(extractor.evaluate(*pair))
+    other = (validation.images[:20], validation.labels[:20])
+    get_feature_extractor(
+        train.images, train.labels, validation=other, cache_dir=tmp_path, epochs=1, verbose=False
+    )
+    assert len(list(tmp_path.glob("*.keras"))) == 2  # another validation set, another entry
+    with pytest.raises(ValueError, match=r"a pair \(images, labels\)\. Received: ndarray"):
+        get_feature_extractor(train.images, train.labels, validation=validation.images)
+    with pytest.raises(ValueError, match=r"one validation label per image \(40 labels\)"):
+        get_feature_extractor(
+            train.images, train.labels, validation=(validation.images, validation.labels[:5])
+        )

@@ -41,6 +41,7 @@ import tensorflow as tf
 from course_lib._checks import check_positive_int
 
 __all__ = [
+    "EpochEvaluation",
     "SampleGridMonitor",
     "SimulatedInterruption",
     "TrainingInterrupted",
@@ -51,6 +52,46 @@ __all__ = [
 ]
 
 HISTORY_FILE = "history.csv"
+
+
+class EpochEvaluation(keras.callbacks.Callback):
+    """Measure the model every few epochs with a function of yours, and keep the values.
+
+    For a figure that training's own losses cannot give, such as a GAN's FID
+    against validation digits over the epochs (notebook 06): it tells whether
+    more epochs still help, on data that is not the test split.
+
+    Args:
+        evaluate: a function `model -> float`, called after the chosen epochs.
+        every_epochs: evaluate every this many epochs (and after the last).
+
+    Attributes:
+        epochs: the (1-based) epochs evaluated.
+        values: the value at each of them.
+
+    Example:
+        >>> monitor = EpochEvaluation(lambda model: 1.0, every_epochs=5)
+        >>> monitor.epochs, monitor.values
+        ([], [])
+    """
+
+    def __init__(self, evaluate, every_epochs: int = 1):
+        super().__init__()
+        if not callable(evaluate):
+            raise ValueError(
+                f"Expected `evaluate` to be a function model -> float. Received: {evaluate!r}"
+            )
+        self.evaluate = evaluate
+        self.every_epochs = check_positive_int(every_epochs, "every_epochs")
+        self.epochs: list[int] = []
+        self.values: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        number = epoch + 1
+        last = self.params.get("epochs") if self.params else None
+        if number % self.every_epochs == 0 or number == last:
+            self.epochs.append(number)
+            self.values.append(float(self.evaluate(self.model)))
 
 
 class SampleGridMonitor(keras.callbacks.Callback):

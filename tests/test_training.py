@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from course_lib.models.gan import GAN, build_dcgan_discriminator, build_dcgan_generator
 from course_lib.plotting import gan_curves, sample_progression
 from course_lib.training import (
+    EpochEvaluation,
     SampleGridMonitor,
     SimulatedInterruption,
     TrainingInterrupted,
@@ -103,6 +104,23 @@ def test_monitor_keeps_fixed_noise_samples_and_figures(images):
     curves = gan_curves(history)
     assert len(curves.axes) == 2
     assert len(gan_curves(history, output_keys=()).axes) == 1
+
+
+def test_epoch_evaluation_measures_every_few_epochs_and_after_the_last(images):
+    model = _gan()
+    calls = []
+
+    def mean_sample(gan):
+        calls.append(int(gan.g_optimizer.iterations))
+        return float(np.mean(gan.sample(4, seed=0)))
+
+    monitor = EpochEvaluation(mean_sample, every_epochs=2)
+    model.fit(images, epochs=5, batch_size=16, verbose=0, callbacks=[monitor])
+    assert monitor.epochs == [2, 4, 5]
+    assert calls == [6, 12, 15]  # after the 2nd, 4th and 5th epochs of 3 steps
+    assert len(set(monitor.values)) == 3 and all(0 <= v <= 1 for v in monitor.values)
+    with pytest.raises(ValueError, match="Expected `evaluate` to be a function"):
+        EpochEvaluation(3.0)
 
 
 def test_checkpoint_directory_is_local_off_colab(tmp_path, capsys):

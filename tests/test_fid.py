@@ -174,6 +174,14 @@ def test_kid_reports_its_spread_and_is_unbiased_for_one_distribution():
         return_std=True,
     )
     assert value > 0 and 0 < spread < value
+    report = fid_report(
+        held_out_a := rng.uniform(size=(40, 28, 28, 1)),
+        held_out_a,
+        held_out_a,
+        lambda x: x.reshape(len(x), -1)[:, :8],
+        calibration=(),
+    )
+    assert report["kid_std"] > 0  # subsets of half the images differ
 
 
 def test_the_floor_sits_below_a_shifted_set_and_the_ladder_rises(extractor, stand_in_splits):

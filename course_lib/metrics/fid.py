@@ -19,16 +19,18 @@ computed with another classifier (other data, settings or seed). Compare FIDs
 only within one extractor, with the same numbers of images.
 
 FID is biased upwards for small samples, so every FID should be printed beside
-its floor: the FID between two disjoint halves of real data (`fid_floor`),
-which is what a perfect generator would score at that sample size.
+a floor measured with as many images: what real digits score.
 
-Which real images to compare with: a random sample of the split the generator
-was trained on (for the course, the training split), with the floor from two
-disjoint random halves of that same split. Avoid contiguous slices of MNIST:
-its test file (from which the offline carve takes both splits) is ordered, its
-first 5,000 digits and the rest come from different writers, and the
-classifier-FID between them (about 11 for 1,000 vs 1,000) is several times the
-floor (about 2-3).
+Which real images to compare with: **held-out** digits that neither the generator
+nor the feature classifier saw (the validation split while tuning, the test split
+for the headline). `fid_report` prints everything needed to read the number: the
+floor (a random sample of training digits against the same held-out digits), the
+FID against training digits (a copying generator scores clearly lower there), KID
+with its spread, and a calibration ladder of noisy and blurred real digits.
+`fid_floor` (two disjoint halves of one set) remains for a quick check. Avoid
+contiguous slices of MNIST's files: they are ordered by writer population, and the
+classifier-FID between the test file's first 5,000 digits and the rest is several
+times the floor; `course_lib.data` returns every split shuffled.
 
 KID (Bińkowski et al., 2018) is the unbiased squared maximum mean discrepancy
 with the polynomial kernel k(x, y) = (x·y / d + 1)^3; its expectation is 0 for

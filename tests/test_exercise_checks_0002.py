@@ -78,8 +78,8 @@ def test_00_exercise_2():
     tour.check_exercise_2(lambda x: (x - 0.5) / 0.5)
 
 
-def _pca_errors(train, test, candidates, measure_on=None):
-    measure_on = test if measure_on is None else measure_on
+def _pca_errors(train, validation, candidates, measure_on=None):
+    measure_on = validation if measure_on is None else measure_on
     errors = {}
     for k in candidates:
         model = PCA(n_components=k, random_state=0).fit(train)
@@ -91,32 +91,34 @@ def _pca_errors(train, test, candidates, measure_on=None):
 
 def test_00_exercise_3(digits):
     images, _, other = digits
-    train, test = images.reshape(200, -1), other.reshape(100, -1)
+    train, validation = images.reshape(200, -1), other[:60].reshape(60, -1)
+    test = other[60:].reshape(40, -1)  # the split the exercise must not choose on
     candidates = [2, 4, 8, 16]
-    errors = _pca_errors(train, test, candidates)
+    errors = _pca_errors(train, validation, candidates)
     target = (errors[4] + errors[8]) / 2  # the answer is 8
     check = tour.check_exercise_3
-    _rejects(check, 8, None, candidates, train, test, target=target)  # a guess, no method
-    train_errors = _pca_errors(train, test, candidates, measure_on=train)
-    _rejects(check, 8, train_errors, candidates, train, test, target=target)  # measured on train
-    _rejects(
-        check, 8, {k: v * 64 for k, v in errors.items()}, candidates, train, test, target=target
-    )
-    _rejects(check, 4, errors, candidates, train, test, target=target)  # off by one candidate
-    _rejects(check, 16, errors, candidates, train, test, target=target)  # the last, not the first
+    args = (candidates, train, validation)
+    _rejects(check, 8, None, *args, target=target)  # a guess, no method
+    train_errors = _pca_errors(train, validation, candidates, measure_on=train)
+    _rejects(check, 8, train_errors, *args, target=target)  # measured on train
+    test_errors = _pca_errors(train, validation, candidates, measure_on=test)
+    _rejects(check, 8, test_errors, *args, target=target)  # measured on the test split
+    _rejects(check, 8, {k: v * 64 for k, v in errors.items()}, *args, target=target)
+    _rejects(check, 4, errors, *args, target=target)  # off by one candidate
+    _rejects(check, 16, errors, *args, target=target)  # the last, not the first
     # Another correct way: the SVD by hand, and the first k found by a loop.
     mean = train.mean(0)
     _, _, vt = np.linalg.svd(train - mean, full_matrices=False)
     by_hand = {}
     for k in candidates:
-        restored = (test - mean) @ vt[:k].T @ vt[:k] + mean
-        by_hand[k] = float(((restored - test) ** 2).mean())
+        restored = (validation - mean) @ vt[:k].T @ vt[:k] + mean
+        by_hand[k] = float(((restored - validation) ** 2).mean())
     answer = None
     for k in sorted(candidates):
         if by_hand[k] <= target:
             answer = k
             break
-    check(answer, by_hand, candidates, train, test, target=target)
+    check(answer, by_hand, *args, target=target)
 
 
 def test_00_exercise_4(digits):
@@ -373,32 +375,47 @@ def _tiny_autoencoder(loss, seed=0):
 
 
 def test_01_exercise_6(digits):
-    images, _, test_images = digits
+    images, _, other = digits
+    validation_images, test_images = other[:60], other[60:]
     models = {}
     for loss in ("mse", "bce"):
         models[loss] = _tiny_autoencoder(loss)
         models[loss].fit(images, epochs=1, batch_size=100, verbose=0)
     right = {
-        k: reconstruction.mse(test_images, m.reconstruct(test_images)) for k, m in models.items()
+        k: reconstruction.mse(validation_images, m.reconstruct(validation_images))
+        for k, m in models.items()
     }
     best = min(right, key=right.get)
     worst = max(right, key=right.get)
     check = ae_checks.check_01_exercise_6
     on_train = {k: reconstruction.mse(images, m.reconstruct(images)) for k, m in models.items()}
-    _rejects(check, on_train, best, models, test_images)
+    _rejects(check, on_train, best, models, validation_images)
+    on_test = {
+        k: reconstruction.mse(test_images, m.reconstruct(test_images)) for k, m in models.items()
+    }
+    _rejects(check, on_test, best, models, validation_images)  # chosen on the test split
     own_loss = {
         "mse": right["mse"],
-        "bce": reconstruction.bce(test_images, models["bce"].reconstruct(test_images)),
+        "bce": reconstruction.bce(validation_images, models["bce"].reconstruct(validation_images)),
     }
-    _rejects(check, own_loss, best, models, test_images)  # each model on its own loss
-    _rejects(check, right, worst, models, test_images)  # the direction of the comparison
-    _rejects(check, right, best, {"mse": models["bce"], "bce": models["mse"]}, test_images)
-    _rejects(check, {k: v * 64 for k, v in right.items()}, best, models, test_images)
+    _rejects(check, own_loss, best, models, validation_images)  # each model on its own loss
+    _rejects(check, right, worst, models, validation_images)  # the direction of the comparison
+    _rejects(check, right, best, {"mse": models["bce"], "bce": models["mse"]}, validation_images)
+    _rejects(check, {k: v * 64 for k, v in right.items()}, best, models, validation_images)
     per_image = {
-        k: float(np.mean(np.mean((m.reconstruct(test_images) - test_images) ** 2, axis=(1, 2, 3))))
+        k: float(
+            np.mean(
+                np.mean((m.reconstruct(validation_images) - validation_images) ** 2, axis=(1, 2, 3))
+            )
+        )
         for k, m in models.items()
     }
-    check(per_image, "mse" if per_image["mse"] < per_image["bce"] else "bce", models, test_images)
+    check(
+        per_image,
+        "mse" if per_image["mse"] < per_image["bce"] else "bce",
+        models,
+        validation_images,
+    )
 
 
 # =========================================================================== notebook 02

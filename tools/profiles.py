@@ -13,10 +13,11 @@ cell (a test checks it), and every notebook needs an entry here.
 PROFILES = ("full", "smoke")
 
 SMOKE = {
-    "00_setup_and_tour": {"PROFILE": "smoke", "NUM_EXAMPLES": 512},
+    "00_setup_and_tour": {"PROFILE": "smoke", "NUM_EXAMPLES": 512, "NUM_VALIDATION": 256},
     "01_autoencoders": {
         "PROFILE": "smoke",
         "NUM_TRAIN": 512,
+        "NUM_VALIDATION": 256,
         "NUM_TEST": 256,
         "EPOCHS": 2,
         "SEPARATE_EPOCHS": 1,
@@ -27,14 +28,17 @@ SMOKE = {
     "02_autoencoder_applications": {
         "PROFILE": "smoke",
         "NUM_TRAIN": 512,
+        "NUM_VALIDATION": 256,
         "NUM_TEST": 256,
         "DENSE_EPOCHS": 1,
         "CONV_EPOCHS": 1,
         "DENOISE_EPOCHS": 1,
         "NOISE_LEVELS": [0.5],
+        "DENOISE_PCA_SIZES": [16, 32],
         "INPAINT_EPOCHS": 1,
         "ANOMALY_CLASSES": [0, 1],
         "ANOMALY_EPOCHS": 1,
+        "PROBE_DRAWS": 1,
         "QUANT_BITS": [2, 8],
         "JPEG_QUALITIES": [5, 50],
     },
@@ -49,6 +53,8 @@ SMOKE = {
     "06_dcgan": {
         "PROFILE": "smoke",
         "NUM_TRAIN": 512,
+        "NUM_VALIDATION": 200,
+        "FID_EVERY": 1,
         "BASE_FILTERS": 8,
         "EPOCHS": 2,
         "INTERRUPT_AFTER": 1,
@@ -80,6 +86,7 @@ SMOKE = {
     "07_conditional_gan_and_wgan_gp": {
         "PROFILE": "smoke",
         "NUM_TRAIN": 512,
+        "NUM_VALIDATION": 200,
         "CGAN_BASE_FILTERS": 8,
         "CGAN_EPOCHS": 2,
         "COMPARE_BASE_FILTERS": 8,
@@ -92,6 +99,7 @@ SMOKE = {
     "08_autoregressive_models": {
         "PROFILE": "smoke",
         "NUM_TRAIN": 512,
+        "NUM_VALIDATION": 128,
         "NUM_TEST": 256,
         "UNITS": 32,
         "NUM_LAYERS": 1,

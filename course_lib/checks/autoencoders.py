@@ -291,20 +291,22 @@ def _compare_training(build_encoder, build_decoder, model_class, images, loss, s
     )
 
 
-def check_01_exercise_6(test_mse_by_loss, better_on_mse, models, test_images) -> None:
-    """Exercise 6: the test MSE of an MSE-trained and a BCE-trained model, from the learner's run.
+def check_01_exercise_6(mse_by_loss, better_on_mse, models, images) -> None:
+    """Exercise 6: the MSE of an MSE-trained and a BCE-trained model, from the learner's run.
 
-    `models` maps `"mse"` and `"bce"` to the two trained models; each reported
-    error is recomputed from the model's own reconstructions of the test images.
+    Choosing a loss is choosing a setting, so the notebook measures both models on
+    its validation images (`images`). `models` maps `"mse"` and `"bce"` to the two
+    trained models; each reported error is recomputed from the model's own
+    reconstructions of `images`.
     """
-    check_answered("test_mse_by_loss", test_mse_by_loss)
+    check_answered("val_mse_by_loss", mse_by_loss)
     check_answered("better_on_mse", better_on_mse)
     _require(
-        "test_mse_by_loss has an error for each loss",
-        isinstance(test_mse_by_loss, dict) and set(test_mse_by_loss) == {"mse", "bce"},
-        'Make test_mse_by_loss a dict with the keys "mse" and "bce".',
+        "val_mse_by_loss has an error for each loss",
+        isinstance(mse_by_loss, dict) and set(mse_by_loss) == {"mse", "bce"},
+        'Make val_mse_by_loss a dict with the keys "mse" and "bce".',
     )
-    test_images = np.asarray(test_images, dtype=np.float32)
+    images = np.asarray(images, dtype=np.float32)
     for loss in ("mse", "bce"):
         model = models[loss]
         _require(
@@ -313,20 +315,20 @@ def check_01_exercise_6(test_mse_by_loss, better_on_mse, models, test_images) ->
             f'Build that model with Autoencoder(..., loss="{loss}").',
         )
         check_array(
-            f'test_mse_by_loss["{loss}"]',
-            test_mse_by_loss[loss],
-            reconstruction.mse(test_images, model.reconstruct(test_images)),
+            f'val_mse_by_loss["{loss}"]',
+            mse_by_loss[loss],
+            reconstruction.mse(images, model.reconstruct(images)),
             rtol=1e-3,
             quiet=True,
             hint="Measure both models the same way: the squared error per pixel between the "
-            "*test* images and their reconstructions, averaged over images and pixels, "
+            "*validation* images and their reconstructions, averaged over images and pixels, "
             "whatever loss the model was trained with.",
         )
-    lower = min(("mse", "bce"), key=lambda name: float(test_mse_by_loss[name]))
+    lower = min(("mse", "bce"), key=lambda name: float(mse_by_loss[name]))
     check_true(
-        "better_on_mse names the loss whose model has the lower test MSE",
+        "better_on_mse names the loss whose model has the lower validation MSE",
         better_on_mse == lower,
-        'Compare the two errors: answer "mse" or "bce", the one with the smaller test MSE.',
+        'Compare the two errors: answer "mse" or "bce", the one with the smaller validation MSE.',
     )
 
 
@@ -465,16 +467,18 @@ def check_02_exercise_5(
     conv_auc,
     train_images,
     train_labels,
-    test_images,
+    images,
     is_anomaly,
     held_out,
 ) -> None:
     """Exercise 5: a convolutional anomaly detector, checked from the learner's own run.
 
     The model must be convolutional and trained on normal training images only
-    (none of the held-out class, none from the test set); its scores must be the
-    per-image MSE of the test images, recomputed here from the model; and the
-    AUC must be recomputed from those scores with the anomalies as positives.
+    (none of the held-out class, none from the validation or test set); its
+    scores must be the per-image MSE of the images it is compared on (the
+    notebook's validation images, `images`), recomputed here from
+    the model; and the AUC must be recomputed from those scores with the
+    anomalies as positives.
     """
     for name, value in (
         ("conv_model", conv_model),
@@ -505,17 +509,18 @@ def check_02_exercise_5(
         "the model was trained on normal training images only",
         len(labels) > 0 and all(label is not None and label != held_out for label in labels),
         "Train on training images of the other classes only: neither the held-out class "
-        "nor any test image may be seen in training.",
+        "nor any validation or test image may be seen in training.",
     )
-    test_images = np.asarray(test_images, dtype=np.float32)
+    images = np.asarray(images, dtype=np.float32)
     check_array(
         "conv_scores",
         conv_scores,
-        reconstruction.mse(test_images, conv_model.reconstruct(test_images), per_image=True),
+        reconstruction.mse(images, conv_model.reconstruct(images), per_image=True),
         rtol=1e-3,
         atol=1e-7,
         quiet=True,
-        hint="Score every *test* image by its own reconstruction error: the squared error "
+        hint="Score every image you compare on (the validation images) by its own "
+        "reconstruction error: the squared error "
         "averaged over its pixels, one number per image.",
     )
     check_array(
@@ -527,4 +532,4 @@ def check_02_exercise_5(
         hint="The AUC takes the labels first (1 = anomaly) and the scores second, with a "
         "higher score meaning more anomalous.",
     )
-    print("Correct: a convolutional detector, trained on normal digits, scored on the test set.")
+    print("Correct: a convolutional detector, trained on normal digits, scored on held-out images.")

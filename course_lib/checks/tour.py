@@ -1,7 +1,7 @@
 """Checks of the exercises of notebook 00 (setup and tour).
 
 Every check computes its reference from the learner's own data (the training and
-test images the notebook loaded), so it holds in the full and the smoke profile,
+validation images the notebook loaded), so it holds in the full and the smoke profile,
 and its failure messages name the idea to look at, never the value.
 
 Example:
@@ -92,41 +92,42 @@ def _flat(images) -> np.ndarray:
 
 
 def check_exercise_3(
-    components_for_mse, test_mse_by_k, candidates, flat_train, flat_test, *, target=0.02
+    components_for_mse, validation_mse_by_k, candidates, flat_train, flat_validation, *, target=0.02
 ) -> None:
-    """Exercise 3: the test MSE of PCA at each candidate size, and the smallest good enough.
+    """Exercise 3: the validation MSE of PCA at each candidate size, and the smallest good enough.
 
-    The method is checked, not only the number: each reported MSE must be the
-    per-pixel test error of a PCA fitted on the training images, recomputed here
-    from the learner's own arrays; the answer must be the first candidate whose
-    reported error reaches `target`.
+    A code size is a setting, so it is chosen on the validation images, never on
+    the test images. The method is checked, not only the number: each reported
+    MSE must be the per-pixel validation error of a PCA fitted on the training
+    images, recomputed here from the learner's own arrays; the answer must be the
+    first candidate whose reported error reaches `target`.
     """
-    check_answered("test_mse_by_k", test_mse_by_k)
+    check_answered("validation_mse_by_k", validation_mse_by_k)
     check_answered("components_for_mse", components_for_mse)
     candidates = [int(k) for k in candidates]
     _require(
-        "test_mse_by_k has one error for each candidate",
-        isinstance(test_mse_by_k, dict)
-        and sorted(int(k) for k in test_mse_by_k) == sorted(candidates),
-        "Make test_mse_by_k a dict from each value of `candidates` to its test MSE.",
+        "validation_mse_by_k has one error for each candidate",
+        isinstance(validation_mse_by_k, dict)
+        and sorted(int(k) for k in validation_mse_by_k) == sorted(candidates),
+        "Make validation_mse_by_k a dict from each value of `candidates` to its validation MSE.",
     )
-    flat_train, flat_test = _flat(flat_train), _flat(flat_test)
+    flat_train, flat_validation = _flat(flat_train), _flat(flat_validation)
     for k in candidates:
         reference = float(
-            np.mean((_pca_reconstructions(flat_train, flat_test, k) - flat_test) ** 2)
+            np.mean((_pca_reconstructions(flat_train, flat_validation, k) - flat_validation) ** 2)
         )
         check_array(
-            f"test_mse_by_k[{k}]",
-            test_mse_by_k[k],
+            f"validation_mse_by_k[{k}]",
+            validation_mse_by_k[k],
             reference,
             rtol=2e-2,
             atol=0.0,
             quiet=True,
-            hint="Fit each PCA on the training images, reconstruct the *test* images "
+            hint="Fit each PCA on the training images, reconstruct the *validation* images "
             "(transform, then inverse_transform) and average the squared error over "
             "images and pixels.",
         )
-    reached = [k for k in sorted(candidates) if test_mse_by_k[k] <= target]
+    reached = [k for k in sorted(candidates) if validation_mse_by_k[k] <= target]
     expected = reached[0] if reached else None
     assert components_for_mse in candidates or expected is None, (
         "Answer with one of the values in `candidates` (an int)."
@@ -134,18 +135,18 @@ def check_exercise_3(
     check_true(
         "components_for_mse is the smallest code that reaches the target",
         components_for_mse == expected,
-        "Go through the candidates from the smallest and stop at the first whose test MSE "
-        "is at most the target.",
+        "Go through the candidates from the smallest and stop at the first whose validation "
+        "MSE is at most the target.",
     )
 
 
-def check_exercise_4(figure, num_components, test_images, flat_train, *, num_images=8) -> None:
-    """Exercise 4: `reconstruction_rows` of the first test digits and their PCA reconstructions.
+def check_exercise_4(figure, num_components, images, flat_train, *, num_images=8) -> None:
+    """Exercise 4: `reconstruction_rows` of the first validation digits and their PCA codes.
 
     The figure's images are read back: the top row must hold the first
-    `num_images` test digits, the bottom row their reconstructions from a PCA
-    with `num_components` components fitted on the training images (clipped to
-    [0, 1] or not).
+    `num_images` of `images` (the validation digits in the notebook), the bottom
+    row their reconstructions from a PCA with `num_components` components fitted
+    on the training images (clipped to [0, 1] or not).
     """
     from matplotlib.figure import Figure
 
@@ -173,19 +174,19 @@ def check_exercise_4(figure, num_components, test_images, flat_train, *, num_ima
         for r in sorted(rows)
     ]
     top, bottom = ordered[0], ordered[-1]
-    test_images = np.asarray(test_images, dtype=np.float64)[:num_images]
-    originals = test_images.reshape(top.shape) if test_images.size == top.size else None
+    images = np.asarray(images, dtype=np.float64)[:num_images]
+    originals = images.reshape(top.shape) if images.size == top.size else None
     _require(
-        "the top row shows the first test digits",
+        "the top row shows the first validation digits",
         originals is not None and np.allclose(top, originals, atol=1e-5),
-        "The originals are the first test images, in order, as the first argument.",
+        "The originals are the first validation images, in order, as the first argument.",
     )
-    reference = _pca_reconstructions(_flat(flat_train), _flat(test_images), int(num_components))
+    reference = _pca_reconstructions(_flat(flat_train), _flat(images), int(num_components))
     reference = np.clip(reference.reshape(bottom.shape), 0.0, 1.0)
     check_true(
         "the bottom row shows their PCA reconstructions with your number of components",
         float(np.mean(np.abs(np.clip(bottom, 0.0, 1.0) - reference))) < 5e-3,
         "Fit a PCA with components_for_mse components on the training images and pass "
-        "the reconstructions of the same test digits, reshaped to images, as the second "
+        "the reconstructions of the same validation digits, reshaped to images, as the second "
         "argument.",
     )

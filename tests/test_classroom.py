@@ -25,8 +25,13 @@ from tools import classroom  # noqa: E402
 # --------------------------------------------------------------------------- a synthetic assignment
 
 SETUP = """\
-# Imports for the exercises.
+# Imports for the exercises (and, on Colab only, the install cell of a course notebook).
+import sys
+
 import numpy as np
+
+if "google.colab" in sys.modules:
+    %pip install -q "course_lib @ git+https://github.com/image-synthesis-course/image-synthesis@main"
 
 from course_lib.exercises import check_answered, check_array, check_function, check_true"""
 
@@ -87,12 +92,25 @@ WRONG = {  # answers of the partly correct submission (exercises 1 and 3 stay ri
     4: "    return np.asarray(x, dtype=float)  # passes the visible check only",
 }
 MAX_SCORE = 5.0  # exercises 1-3: one point each; exercise 4: two points
+BADGE = (
+    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    "(https://colab.research.google.com/github/image-synthesis-course/image-synthesis/blob/main/"
+    "notebooks/99_synthetic.ipynb)"
+)
+FORK, TAG = "someone/fork", "fall-2027"  # an instructor's fork and semester tag
+
+# The course's own URLs in a notebook, each with the repository and ref it names.
+COURSE_URLS = {
+    "install": re.compile(r"git\+https://github\.com/([\w.-]+/[\w.-]+)@([\w./-]+)"),
+    "badge": re.compile(r"colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/blob/([\w.-]+)/"),
+    "link": re.compile(r"//github\.com/([\w.-]+/[\w.-]+)/(?:blob|tree)/([\w.-]+)/"),
+}
 
 
 def synthetic_notebook():
     """A tiny assignment in the course's exercise format: four exercises, one hidden test."""
     cells = [
-        new_markdown_cell("# 99 · Synthetic assignment\n\nA test fixture."),
+        new_markdown_cell(f"# 99 · Synthetic assignment\n\n{BADGE}\n\nA test fixture."),
         new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         new_code_cell(SETUP),
         new_markdown_cell("## Exercises"),
@@ -262,44 +280,80 @@ def test_mark_notebook_writes_stable_nbgrader_metadata():
         classroom.mark_notebook(bad)
 
 
-def test_retarget_points_badge_at_student_copy_and_pins_install():
-    nb = new_notebook(
-        cells=[
-            new_markdown_cell(
-                "# 03 · X\n\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-                "(https://colab.research.google.com/github/image-synthesis-course/image-synthesis/blob/main/notebooks/03_x.ipynb)"
-            ),
-            new_code_cell(
-                '%pip install -q "course_lib @ git+https://github.com/image-synthesis-course/image-synthesis@main"'
-            ),
-        ]
-    )
-    nb.metadata["classroom"] = {"stem": "03_x"}
+def _course_urls(text: str) -> set[tuple[str, str, str]]:
+    """(kind, repository, ref) of each of the course's URLs in `text`."""
+    return {
+        (kind, *m.groups()) for kind, regex in COURSE_URLS.items() for m in regex.finditer(text)
+    }
+
+
+def test_retarget_points_install_and_badge_at_the_fork():
+    nb = classroom.mark_notebook(synthetic_notebook())
+    nb.metadata["classroom"] = {"stem": "99_synthetic"}
     published = classroom.retarget_notebook(
-        nbformat.from_dict(nb),
-        colab_repo="uni/dl-class",
-        colab_ref="fall-2027",
-        colab_dir="hw",
-        pin="v2027.1",
+        nbformat.from_dict(nb), repo=FORK, ref=TAG, colab_dir="hw"
     )
-    assert "github/uni/dl-class/blob/fall-2027/hw/03_x.ipynb" in published.cells[0].source
-    assert "image-synthesis@v2027.1" in published.cells[1].source
-    removed = classroom.retarget_notebook(
-        nb, colab_repo=None, colab_ref="main", colab_dir="", pin=None
-    )
-    assert "colab" not in removed.cells[0].source and removed.cells[0].source.startswith("# 03 · X")
+    text = "\n".join(c.source for c in published.cells)
+    assert _course_urls(text) == {("install", FORK, TAG), ("badge", FORK, TAG)}
+    assert f"github/{FORK}/blob/{TAG}/hw/99_synthetic.ipynb)" in text
+    upstream = classroom.retarget_notebook(nb)  # the default: upstream at main, no badge
+    assert _course_urls("\n".join(c.source for c in upstream.cells)) == {
+        ("install", classroom.UPSTREAM_REPO, "main")
+    }
+    assert upstream.cells[0].source.startswith("# 99 · Synthetic assignment")
 
 
-def test_find_submissions_accepts_both_layouts(tmp_path):
-    (tmp_path / "ana" / "hw1").mkdir(parents=True)
-    (tmp_path / "ana" / "99_synthetic.ipynb").write_text("{}")
-    (tmp_path / "ana" / "hw1" / "98_other.ipynb").write_text("{}")
-    (tmp_path / "bo b.ipynb").write_text("{}")
-    found = classroom.find_submissions(tmp_path, "99_synthetic.ipynb")
-    assert sorted(found) == ["ana", "bo_b"]
-    assert found["ana"].name == "99_synthetic.ipynb"
-    with pytest.raises(ValueError, match="Expected one notebook"):
-        classroom.find_submissions(tmp_path)
+def test_copies_of_every_notebook_install_from_and_link_to_the_fork(tmp_path, capsys):
+    """`prepare --repo --ref` (what `generate` hands out) and `student --repo --ref` agree."""
+    paths = classroom.notebook_paths()
+    course = tmp_path / "course"
+    classroom.main(["--course", str(course), "prepare", "--repo", FORK, "--ref", TAG])
+    handouts = sorted((course / "source").glob("*/*.ipynb"))
+    assert len(handouts) >= len(paths) - 2, capsys.readouterr().err  # a notebook mid-edit may skip
+    for handout in handouts:
+        text = "\n".join(c.source for c in nbformat.read(handout, as_version=4).cells)
+        urls = _course_urls(text)
+        assert {(repo, ref) for _, repo, ref in urls} == {(FORK, TAG)}, handout.name
+        assert {"install", "badge"} <= {kind for kind, _, _ in urls}, handout.name
+        assert f"{TAG}/assignments/{handout.name})" in text
+    for path in paths:
+        copy = classroom.self_study_notebook(
+            nbformat.read(path, as_version=4), path, repo=FORK, ref=TAG
+        )
+        text = "\n".join(c.source for c in copy.cells)
+        assert {(repo, ref) for _, repo, ref in _course_urls(text)} == {(FORK, TAG)}, path.name
+        assert f"{TAG}/notebooks/student/{path.name})" in text
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--repo=someone",
+        "--repo=https://github.com/someone/fork",
+        "--repo=some one/fork",
+        "--ref=fall 2027",
+        "--ref=../main",
+        "--ref=-rc",
+        "--ref=v1.lock",
+    ],
+)
+@pytest.mark.parametrize("command", ["prepare", "student"])
+def test_a_malformed_repo_or_ref_is_refused(tmp_path, capsys, option, command):
+    nbformat.write(synthetic_notebook(), tmp_path / "99_synthetic.ipynb")
+    course = tmp_path / "course"
+    args = ["--course", str(course), "--notebooks", str(tmp_path), command, option]
+    assert classroom.main(args) == 1
+    name, value = option.split("=", 1)
+    err = capsys.readouterr().err
+    assert f"Expected {name} as" in err and f"Received: {value!r}" in err
+    assert not course.exists() and not (tmp_path / "student").exists()
+
+
+def test_the_options_repo_and_ref_replaced_are_refused(tmp_path, capsys):
+    nbformat.write(synthetic_notebook(), tmp_path / "99_synthetic.ipynb")
+    args = ["--course", str(tmp_path / "c"), "--notebooks", str(tmp_path), "prepare"]
+    assert classroom.main([*args, "--pin", TAG]) == 1
+    assert "Expected --repo OWNER/NAME --ref TAG" in capsys.readouterr().err
 
 
 def test_prepare_skips_a_notebook_not_in_the_format(tmp_path):
@@ -312,8 +366,42 @@ def test_prepare_skips_a_notebook_not_in_the_format(tmp_path):
     names = classroom.prepare([good, bad], tmp_path / "course", skipped=skipped)
     assert names == ["98_good"] and list(skipped) == ["99_bad"]
     assert "at least 3" in skipped["99_bad"]
+    settings = (tmp_path / "course" / "nbgrader_config_course.py").read_text()
+    assert "configure(c, timeout=900)" in settings
     config = (tmp_path / "course" / "nbgrader_config.py").read_text()
-    assert "configure(c, timeout=900)" in config
+    assert 'load_subconfig("nbgrader_config_course.py")' in config
+
+
+INSTRUCTOR_CONFIG = """\
+c = get_config()
+c.CourseDirectory.course_id = "dl-fall-2027"
+c.Exchange.root = "/srv/nbgrader/exchange"
+"""
+
+
+def _nbgrader_settings(course: Path):
+    """The configuration nbgrader reads from the course folder's `nbgrader_config.py`."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+
+
+def test_prepare_keeps_the_instructors_config(tmp_path):
+    pytest.importorskip("nbgrader")
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(INSTRUCTOR_CONFIG)
+    source = tmp_path / "99_synthetic.ipynb"
+    nbformat.write(synthetic_notebook(), source)
+    for timeout in (300, 120):  # prepared twice: the course's block is added once
+        classroom.prepare([source], course, timeout=timeout)
+    text = (course / "nbgrader_config.py").read_text()
+    assert text.startswith(INSTRUCTOR_CONFIG) and text.count("load_subconfig") == 1
+    settings = _nbgrader_settings(course)
+    assert settings.CourseDirectory.course_id == "dl-fall-2027"
+    assert settings.Exchange.root == "/srv/nbgrader/exchange"
+    assert settings.ClearSolutions.code_stub == {"python": classroom.CODE_STUB}
+    assert settings.Execute.timeout == 120
 
 
 def test_self_study_copies_are_up_to_date():
@@ -327,14 +415,19 @@ def test_self_study_copies_are_up_to_date():
 
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
-    """Generate the synthetic assignment, grade three submissions, export the grades."""
+    """Generate the synthetic assignment for a fork, grade five submissions, export the grades.
+
+    The course folder starts with the instructor's own `nbgrader_config.py`.
+    """
     pytest.importorskip("nbgrader")
     root = tmp_path_factory.mktemp("classroom")
     source = root / "notebooks" / "99_synthetic.ipynb"
     source.parent.mkdir()
     nbformat.write(synthetic_notebook(), source)
     course = root / "course"
-    names = classroom.prepare([source], course, timeout=120)
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(INSTRUCTOR_CONFIG)
+    names = classroom.prepare([source], course, timeout=120, repo=FORK, ref=TAG)
     classroom.generate(course, names)
     student = nbformat.read(course / "student" / "99_synthetic.ipynb", as_version=4)
 
@@ -344,11 +437,14 @@ def graded_course(tmp_path_factory):
     for who, answers in (("all_correct", solutions), ("partly_correct", partly), ("blank", {})):
         (submissions / who).mkdir(parents=True)
         nbformat.write(_fill(student, answers), submissions / who / "99_synthetic.ipynb")
-    # A submission from an editor that drops cell metadata is still graded.
+    # A submission from an editor that drops cell metadata is still graded (renamed, too).
     stripped = _fill(student, solutions)
     for cell in stripped.cells:
         cell.metadata.pop("nbgrader", None)
-    nbformat.write(stripped, submissions / "lost_metadata.ipynb")
+    (submissions / "lost_metadata").mkdir()
+    nbformat.write(stripped, submissions / "lost_metadata" / "Copy of 99_synthetic (1).ipynb")
+    # A learning platform's file name, and a username with `@`.
+    nbformat.write(_fill(student, solutions), submissions / "jane@uni.edu_123_99_synthetic.ipynb")
 
     classroom.collect(course, "99_synthetic", submissions)
     classroom.autograde(course, "99_synthetic", feedback=True)
@@ -365,6 +461,23 @@ def test_three_submissions_score_full_partial_and_zero(graded_course):
     assert scores["partly_correct"] == (2.0, MAX_SCORE)
     assert scores["blank"] == (0.0, MAX_SCORE)
     assert scores["lost_metadata"] == (MAX_SCORE, MAX_SCORE)
+    assert scores["jane@uni.edu"] == (MAX_SCORE, MAX_SCORE)
+    assert len(scores) == 5
+    assert (graded_course["course"] / "feedback" / "jane@uni.edu" / "99_synthetic").is_dir()
+
+
+def test_the_instructors_config_survives_generate(graded_course):
+    course = graded_course["course"]
+    assert (course / "nbgrader_config.py").read_text().startswith(INSTRUCTOR_CONFIG)
+    settings = _nbgrader_settings(course)
+    assert settings.CourseDirectory.course_id == "dl-fall-2027"
+    assert settings.Execute.timeout == 120
+
+
+def test_the_handout_installs_from_and_opens_in_the_fork(graded_course):
+    text = "\n".join(c.source for c in graded_course["student"].cells)
+    assert _course_urls(text) == {("install", FORK, TAG), ("badge", FORK, TAG)}
+    assert f"github/{FORK}/blob/{TAG}/assignments/99_synthetic.ipynb)" in text
 
 
 def test_grades_by_exercise(graded_course):
@@ -394,12 +507,14 @@ def test_student_notebook_has_no_solutions_or_hidden_tests(graded_course):
     for secret in ("BEGIN SOLUTION", "784 / 32", "np.clip", "HIDDEN TESTS", "Clip both ends"):
         assert secret not in text
     assert text.count("# YOUR CODE HERE") == 4
+    # the course's stub, not nbgrader's `raise NotImplementedError()`: its settings were in effect
+    assert text.count("pass  # replace this line with your answer") == 4
 
 
 def test_self_study_copy_matches_the_nbgrader_student_version(graded_course, tmp_path):
     path = tmp_path / "notebooks" / "99_synthetic.ipynb"
     copy = classroom.self_study_notebook(
-        synthetic_notebook(), path, tmp_path / "notebooks" / "student"
+        synthetic_notebook(), path, tmp_path / "notebooks" / "student", repo=FORK, ref=TAG
     )
     code = [c.source for c in copy.cells if c.cell_type == "code"]
     assert code == [c.source for c in graded_course["student"].cells if c.cell_type == "code"]

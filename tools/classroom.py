@@ -12,9 +12,14 @@ command line (no JupyterHub, no Docker):
     python tools/classroom.py autograde 03 SUBMISSIONS   # grade a folder of submissions
     python tools/classroom.py grades                     # grades.csv + grades_by_exercise.csv
 
+`--repo OWNER/NAME --ref TAG` (prepare, generate, student) point the copies'
+install cell and Colab badge at a fork and tag, for a semester.
+
 The course folder (default `outputs/classroom/`, git-ignored; `--course` moves it)
 is an ordinary nbgrader course: `source/`, `release/`, `submitted/`,
-`autograded/`, `feedback/`, `nbgrader_config.py` and a sqlite `gradebook.db`.
+`autograded/`, `feedback/`, a sqlite `gradebook.db`, your `nbgrader_config.py`
+(written only if missing) and the course's settings in `nbgrader_config_course.py`,
+which it loads.
 Student notebooks are also copied flat to `<course>/student/`. The committed
 self-study copies in `notebooks/student/` (their own Colab badges, a link to
 the solutions) are made without nbgrader, with the same stub.
@@ -63,7 +68,18 @@ BADGE_RE = re.compile(
     r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
     r"\(https://colab\.research\.google\.com/github/[^)\s]+\)"
 )
-INSTALL_REF_RE = re.compile(r"(git\+https://github\.com/[\w.\-]+/[\w.\-]+)@([\w.\-/]+)")
+
+# Where the install cell installs `course_lib` from, and where the Colab badges and
+# links point: the upstream repository at `main`, unless `--repo`/`--ref` say otherwise.
+UPSTREAM_REPO = "image-synthesis-course/image-synthesis"
+UPSTREAM_REF = "main"
+REPO_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}")
+REF_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+INSTALL_URL_RE = re.compile(r"git\+https://github\.com/[\w.\-]+/[\w.\-]+@[\w.\-/]+")
+BADGE_URL_RE = re.compile(
+    r"(https://colab\.research\.google\.com/github/[^/\s]+/[^/\s]+/blob/[^/\s)]+/)([^)\s]+)"
+)
+GITHUB_URL_RE = re.compile(rf"https://github\.com/{re.escape(UPSTREAM_REPO)}/(blob|tree)/[\w.\-]+/")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -481,37 +497,57 @@ def mark_notebook(nb):
     return nb
 
 
-def retarget_notebook(
-    nb, *, colab_repo: str | None, colab_ref: str, colab_dir: str, pin: str | None
-):
-    """Point the student copy's badge at the published student notebook; pin the install ref.
+def check_repo_and_ref(repo: str, ref: str) -> None:
+    """Raise ValueError unless `repo` is a GitHub OWNER/NAME and `ref` a branch, tag or commit."""
+    if not REPO_RE.fullmatch(repo) or repo.split("/")[1] in (".", ".."):
+        raise ValueError(
+            "Expected --repo as OWNER/NAME of a public GitHub repository, e.g. "
+            f"someone/image-synthesis. Received: {repo!r}"
+        )
+    if not REF_RE.fullmatch(ref) or ".." in ref or ref.endswith((".", ".lock")):
+        raise ValueError(
+            "Expected --ref as a branch, tag or commit of the repository, e.g. fall-2027 "
+            f"(letters, digits and . _ - /). Received: {ref!r}"
+        )
 
-    Without `colab_repo` the badge goes: it would open the solution notebook.
+
+def point_at(text: str, repo: str, ref: str) -> str:
+    """`text` with the course's install URL, Colab badges and GitHub links at `repo` and `ref`.
+
+    >>> point_at("git+https://github.com/image-synthesis-course/image-synthesis@main", "me/x", "v1")
+    'git+https://github.com/me/x@v1'
+    """
+    text = INSTALL_URL_RE.sub(lambda m: f"git+https://github.com/{repo}@{ref}", text)
+    text = BADGE_URL_RE.sub(
+        lambda m: f"https://colab.research.google.com/github/{repo}/blob/{ref}/{m.group(2)}", text
+    )
+    return GITHUB_URL_RE.sub(lambda m: f"https://github.com/{repo}/{m.group(1)}/{ref}/", text)
+
+
+def retarget_notebook(
+    nb, *, repo: str = UPSTREAM_REPO, ref: str = UPSTREAM_REF, colab_dir: str = "assignments"
+):
+    """Point the install cell and links at `repo` at `ref`, the Colab badge at the handout.
+
+    The badge opens `<colab_dir>/<notebook>` in `repo` at `ref`, where you publish
+    the student notebooks. With the upstream repository the badge goes: the
+    upstream holds no handouts, and the notebook the badge opens has the solutions.
     """
     stem = nb.metadata.get("classroom", {}).get("stem", "")
+    path = "/".join(p for p in (colab_dir.strip("/"), f"{stem}.ipynb") if p)
     for cell in nb.cells:
-        text = _source(cell)
+        text = point_at(_source(cell), repo, ref)
         if cell.cell_type == "markdown" and BADGE_RE.search(text):
-            if colab_repo:
-                path = "/".join(p for p in (colab_dir.strip("/"), f"{stem}.ipynb") if p)
-                badge = (
-                    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-                    f"(https://colab.research.google.com/github/{colab_repo}/blob/{colab_ref}/{path})"
-                )
-                text = BADGE_RE.sub(badge, text)
-            else:
+            if repo == UPSTREAM_REPO:
                 text = BADGE_RE.sub("", text).rstrip()
-            cell.source = text
-        elif cell.cell_type == "code" and pin and INSTALL_REF_RE.search(text):
-            cell.source = INSTALL_REF_RE.sub(lambda m: f"{m.group(1)}@{pin}", text)
+            else:
+                text = BADGE_URL_RE.sub(lambda m: m.group(1) + path, text)
+        cell.source = text
     return nb
 
 
 # --------------------------------------------------------------------------- self-study copies
 
-BADGE_URL_RE = re.compile(
-    r"(https://colab\.research\.google\.com/github/[^/\s]+/[^/\s]+/blob/[^/\s)]+/)([^)\s]+)"
-)
 STUDENT_NOTE = (
     "> **Student version.** Write your answers where a cell says `# YOUR CODE HERE`, run "
     "it, then run the check cell below it: it says whether your answer is right and, if "
@@ -528,14 +564,22 @@ def _relative(path: Path, root: Path = REPO) -> str:
     return path.as_posix()
 
 
-def self_study_notebook(nb, path: Path, folder: Path | None = None):
+def self_study_notebook(
+    nb,
+    path: Path,
+    folder: Path | None = None,
+    *,
+    repo: str = UPSTREAM_REPO,
+    ref: str = UPSTREAM_REF,
+):
     """The student version of a course notebook for self-study, made without nbgrader.
 
     Solution regions become the same stub nbgrader writes, hidden tests go, the
     Colab badge points at the copy's own path in `folder` (default
-    `notebooks/student/`), links that leave `notebooks/` get one more `../`, and
-    the title cell says where the solutions are. Cell ids are kept, so a
-    self-study copy can still be autograded (`autograde` repairs its metadata).
+    `notebooks/student/`) in `repo` at `ref`, the install cell installs from
+    there too, links that leave `notebooks/` get one more `../`, and the title
+    cell says where the solutions are. Cell ids are kept, so a self-study copy
+    can still be autograded (`autograde` repairs its metadata).
     """
     import nbformat
 
@@ -544,7 +588,7 @@ def self_study_notebook(nb, path: Path, folder: Path | None = None):
     out = nbformat.from_dict(json.loads(json.dumps(nb)))
     noted = False
     for cell in out.cells:
-        text = _source(cell)
+        text = point_at(_source(cell), repo, ref)
         if cell.cell_type == "code":
             if any(word in text for word in NBGRADER_WORDS):
                 text = student_source(text)
@@ -560,7 +604,14 @@ def self_study_notebook(nb, path: Path, folder: Path | None = None):
     return out
 
 
-def write_self_study(paths: list[Path], folder: Path | None = None, *, check: bool = False):
+def write_self_study(
+    paths: list[Path],
+    folder: Path | None = None,
+    *,
+    check: bool = False,
+    repo: str = UPSTREAM_REPO,
+    ref: str = UPSTREAM_REF,
+):
     """Write (or, with `check`, compare) the self-study copy of each notebook.
 
     Returns:
@@ -568,10 +619,12 @@ def write_self_study(paths: list[Path], folder: Path | None = None, *, check: bo
     """
     import nbformat
 
+    check_repo_and_ref(repo, ref)
     folder = Path(folder) if folder is not None else NOTEBOOKS / "student"
     problems = []
     for path in paths:
-        text = nbformat.writes(self_study_notebook(_read(path), path, folder)) + "\n"
+        copy = self_study_notebook(_read(path), path, folder, repo=repo, ref=ref)
+        text = nbformat.writes(copy) + "\n"
         target = folder / path.name
         if not check:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -601,9 +654,30 @@ def notebook_paths(only: list[str] | None = None, folder: Path = NOTEBOOKS) -> l
     return paths
 
 
-def nbgrader_config(course: Path, *, timeout: int) -> str:
-    """The text of the course folder's `nbgrader_config.py`: paths, then the course's settings."""
-    return f'''"""Written by tools/classroom.py; the settings are in tools/nbgrader_config.py."""
+COURSE_CONFIG = "nbgrader_config_course.py"
+# What `prepare` appends, once, to a course folder's own `nbgrader_config.py`.
+LOAD_COURSE_CONFIG = f"""\
+# --- added by tools/classroom.py: the course's settings (stub, timeouts, feedback) ---
+load_subconfig("{COURSE_CONFIG}")  # noqa: F821
+# --- end of tools/classroom.py's block; your settings after it override the course's ---
+"""
+NEW_CONFIG = f'''"""Your nbgrader settings: tools/classroom.py never rewrites this file."""
+
+c = get_config()  # noqa: F821
+
+# For nbgrader's exchange (JupyterHub: release_assignment, collect), uncomment and edit:
+# c.CourseDirectory.course_id = "image-synthesis"
+# c.Exchange.root = "/srv/nbgrader/exchange"
+
+{LOAD_COURSE_CONFIG}'''
+
+
+def course_settings(*, timeout: int) -> str:
+    """The text of the course folder's `nbgrader_config_course.py`: the course's settings."""
+    return f'''"""The course's nbgrader settings, rewritten by `tools/classroom.py prepare`.
+
+Your own settings (course_id, the exchange) belong in nbgrader_config.py, which loads this file.
+"""
 
 import sys
 
@@ -611,10 +685,23 @@ sys.path.insert(0, {str(REPO)!r})
 from tools.nbgrader_config import configure  # noqa: E402
 
 c = get_config()  # noqa: F821
-c.CourseDirectory.root = {str(course)!r}
-c.CourseDirectory.db_url = {"sqlite:///" + str(course / "gradebook.db")!r}
 configure(c, timeout={int(timeout)})
 '''
+
+
+def write_nbgrader_config(course: Path, *, timeout: int) -> None:
+    """Write the course's settings to `nbgrader_config_course.py`; `nbgrader_config.py` loads it.
+
+    An existing `nbgrader_config.py` (your `course_id`, your exchange) is never
+    rewritten: the block that loads the course's settings is appended to it once.
+    """
+    (course / COURSE_CONFIG).write_text(course_settings(timeout=timeout))
+    config = course / "nbgrader_config.py"
+    if not config.exists():
+        config.write_text(NEW_CONFIG)
+    elif COURSE_CONFIG not in config.read_text():
+        with config.open("a") as handle:
+            handle.write("\n" + LOAD_COURSE_CONFIG)
 
 
 def _nbgrader_env(course: Path, output_dir: Path | None = None) -> dict:
@@ -638,7 +725,7 @@ def run_nbgrader(course: Path, *args: str) -> float:
     command = [str(executable)] if executable.exists() else [sys.executable, "-m", "nbgrader"]
     started = time.perf_counter()
     done = subprocess.run(
-        [*command, *args],
+        [*command, *args, f"--CourseDirectory.root={course}"],
         cwd=course,
         env=_nbgrader_env(course),
         capture_output=True,
@@ -673,25 +760,26 @@ def prepare(
     course: Path = DEFAULT_COURSE,
     *,
     timeout: int = 900,
-    colab_repo: str | None = None,
-    colab_ref: str = "main",
+    repo: str = UPSTREAM_REPO,
+    ref: str = UPSTREAM_REF,
     colab_dir: str = "assignments",
-    pin: str | None = None,
     skipped: dict[str, str] | None = None,
 ) -> list[str]:
     """Set up the course folder and put a marked copy of each notebook in `source/`.
 
     Each notebook becomes an assignment named after its stem, holding that one
-    notebook. A notebook whose exercises are not in the format is skipped and
-    its problems reported in `skipped`.
+    notebook, whose install cell and links point at `repo` at `ref` (see
+    `retarget_notebook`). A notebook whose exercises are not in the format is
+    skipped and its problems reported in `skipped`.
 
     Returns:
         the assignment names prepared.
     """
+    check_repo_and_ref(repo, ref)
     course = Path(course).resolve()
     for folder in ("source", "release", "submitted", "autograded", "feedback"):
         (course / folder).mkdir(parents=True, exist_ok=True)
-    (course / "nbgrader_config.py").write_text(nbgrader_config(course, timeout=timeout))
+    write_nbgrader_config(course, timeout=timeout)
     names = []
     for path in paths:
         try:
@@ -702,9 +790,7 @@ def prepare(
             skipped[path.stem] = str(error)
             continue
         nb.metadata["classroom"] = {"stem": path.stem}
-        retarget_notebook(
-            nb, colab_repo=colab_repo, colab_ref=colab_ref, colab_dir=colab_dir, pin=pin
-        )
+        retarget_notebook(nb, repo=repo, ref=ref, colab_dir=colab_dir)
         nb.metadata.pop("classroom")
         target = course / "source" / path.stem / path.name
         _write(nb, target)
@@ -731,35 +817,74 @@ def generate(course: Path, names: list[str]) -> dict[str, float]:
 # --------------------------------------------------------------------------- submissions
 
 
-def _student_id(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", text).strip("._") or "student"
+def _renamed(stem: str) -> str:
+    """A regular expression for a notebook's name as downloads rename it: `Copy of X`, `X (1)`."""
+    return rf"(?:copy of )*{re.escape(stem)}(?: ?\(\d+\)| - copy)*"
 
 
-def find_submissions(folder: Path, notebook: str | None = None) -> dict[str, Path]:
-    """Map student id to submitted notebook.
+def find_submissions(
+    folder: Path, assignment: str, notebook: str | None = None
+) -> tuple[dict[str, Path], list[str]]:
+    """Find each student's notebook of `assignment` in `folder`, and what else is there.
 
-    Two layouts: `FOLDER/<student>/**/<any>.ipynb` (one notebook per folder, or
-    the one named `notebook`, as `nbgrader collect` and most LMS exports unpack)
-    or `FOLDER/<student>.ipynb` (downloaded files renamed after the student).
+    The notebook must be named after the assignment (`notebook`, by default
+    `<assignment>.ipynb`), or renamed as downloads are (`Copy of 03_x.ipynb`,
+    `03_x (1).ipynb`), in one of three layouts:
+
+    - `FOLDER/<student>/<assignment>/<notebook>`: nbgrader's own (`submitted/`);
+    - `FOLDER/<student>/<notebook>`: one folder per student;
+    - `FOLDER/<student>_<anything>_<notebook>`: a learning platform's bulk
+      download, as nbgrader's `zip_collect` reads it (the id ends at the first `_`).
+
+    Student ids are kept as they are (`jane@uni.edu` stays `jane@uni.edu`):
+    nbgrader names its folders after them, and `release_feedback` finds a
+    student's submission under the same id.
+
+    Returns:
+        the notebook of each student, and one sentence per notebook not taken
+        (another assignment's, no student id, two for one student). A notebook
+        in another assignment's folder of nbgrader's layout is not mentioned.
     """
     folder = Path(folder)
+    stem = Path(notebook or f"{assignment}.ipynb").stem
+    named = re.compile(_renamed(stem), re.I)
+    flat = re.compile(rf"(?P<student>[^_]+)_(?:.*_)?{_renamed(stem)}", re.I)
+    candidates: dict[str, list[Path]] = {}
+    skipped = []
+    for path in sorted(folder.rglob("*.ipynb")):
+        where = path.relative_to(folder)
+        parts = where.parts
+        if any(part.startswith(".") or part == "__MACOSX" for part in parts):
+            continue  # checkpoints, hidden files, what a Mac adds to a zip
+        student = None
+        if len(parts) == 1 and (match := flat.fullmatch(path.stem)):
+            student = match["student"]
+        elif len(parts) == 2 and named.fullmatch(path.stem):
+            student = parts[0]
+        elif len(parts) == 3 and parts[1] == assignment and named.fullmatch(path.stem):
+            student = parts[0]
+        elif len(parts) == 3 and parts[1] == path.stem:
+            continue  # another assignment's submission, in nbgrader's layout
+        if student is None:
+            skipped.append(f"{where}: not a notebook of {assignment} (expected {stem}.ipynb)")
+        elif re.search(r"[*?\[\]]", student) or student != student.strip():
+            skipped.append(
+                f"{where}: nbgrader cannot take the student id {student!r} "
+                "(no * ? [ ] in it, no space at either end): rename it"
+            )
+        else:
+            candidates.setdefault(student, []).append(path)
     found = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_dir():
-            notebooks = [
-                p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts
+    for student, paths in candidates.items():
+        if len(paths) == 1:
+            found[student] = paths[0]
+        else:
+            skipped += [
+                f"{p.relative_to(folder)}: one of {len(paths)} notebooks of {assignment} for "
+                f"{student}; keep one and grade again"
+                for p in paths
             ]
-            if len(notebooks) > 1 and notebook:
-                notebooks = [p for p in notebooks if p.name == notebook]
-            if len(notebooks) > 1:
-                raise ValueError(
-                    f"Expected one notebook in {path}. Received: {[p.name for p in notebooks]}"
-                )
-            if notebooks:
-                found[_student_id(path.name)] = notebooks[0]
-        elif path.suffix == ".ipynb":
-            found[_student_id(path.stem)] = path
-    return found
+    return found, skipped
 
 
 def repair_submission(nb, release):
@@ -805,12 +930,20 @@ def inject_parameters(nb, parameters: dict):
     return False
 
 
-def collect(course: Path, name: str, folder: Path, *, profile: str | None = "smoke") -> list[str]:
+def collect(
+    course: Path,
+    name: str,
+    folder: Path,
+    *,
+    profile: str | None = "smoke",
+    skipped: list[str] | None = None,
+) -> list[str]:
     """Copy submissions into `submitted/<student>/<name>/`, repaired and (optionally) in `profile`.
 
     `profile=None` grades the notebooks as submitted; "smoke" (the default)
     injects the smoke overrides of `tools/profiles.py`, so grading a class costs
-    minutes, not one full training run per student. Returns the student ids.
+    minutes, not one full training run per student. The notebooks not taken
+    (see `find_submissions`) are reported in `skipped`. Returns the student ids.
     """
     course = Path(course).resolve()
     release = sorted((course / "release" / name).glob("*.ipynb"))
@@ -826,8 +959,16 @@ def collect(course: Path, name: str, folder: Path, *, profile: str | None = "smo
             parameters = parameters_for(name, profile)
         except KeyError:
             parameters = None  # an assignment that is not a course notebook has no profile
-    students = []
-    for student, path in find_submissions(folder, release[0].name).items():
+    found, not_taken = find_submissions(folder, name, release[0].name)
+    if skipped is not None:
+        skipped += not_taken
+    if not found:
+        raise RuntimeError(
+            f"Expected notebooks of {name} in {folder} (STUDENT/{name}/{release[0].name}, "
+            f"STUDENT/{release[0].name} or STUDENT_anything_{release[0].name}). Received: none"
+            + "".join(f"\n  {line}" for line in not_taken)
+        )
+    for student, path in found.items():
         nb = repair_submission(_read(path), release_nb)
         nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
         if parameters:
@@ -837,10 +978,7 @@ def collect(course: Path, name: str, folder: Path, *, profile: str | None = "smo
         if target.parent.exists() and not path.resolve().is_relative_to(target.parent):
             shutil.rmtree(target.parent)
         _write(nb, target)
-        students.append(student)
-    if not students:
-        raise RuntimeError(f"Expected submitted notebooks in {folder}. Received: none")
-    return students
+    return list(found)
 
 
 def autograde(course: Path, name: str, *, feedback: bool = True) -> dict[str, float]:
@@ -934,19 +1072,30 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
+def _no_old_options(args) -> None:
+    """A clear error for the options that `--repo`/`--ref` replaced."""
+    old = {"--pin": args.pin, "--colab-repo": args.colab_repo, "--colab-ref": args.colab_ref}
+    used = [option for option, value in old.items() if value]
+    if used:
+        raise ValueError(
+            f"Expected --repo OWNER/NAME --ref TAG (they set the install cell and the Colab "
+            f"badge together). Received: {' '.join(used)}, which they replace"
+        )
+
+
 def _prepare_from_args(args) -> tuple[list[str], dict[str, str]]:
     paths = notebook_paths(args.only, args.notebooks)
     if not paths:
         raise SystemExit(f"No notebook matches {args.only or '*'} in {args.notebooks}")
+    _no_old_options(args)
     skipped: dict[str, str] = {}
     names = prepare(
         paths,
         args.course,
         timeout=args.timeout,
-        colab_repo=args.colab_repo,
-        colab_ref=args.colab_ref,
+        repo=args.repo,
+        ref=args.ref,
         colab_dir=args.colab_dir,
-        pin=args.pin,
         skipped=skipped,
     )
     print(
@@ -960,7 +1109,7 @@ def _prepare_from_args(args) -> tuple[list[str], dict[str, str]]:
 def cmd_student(args) -> int:
     paths = notebook_paths(args.only, args.notebooks)
     folder = args.notebooks / "student"
-    problems = write_self_study(paths, folder, check=args.check)
+    problems = write_self_study(paths, folder, check=args.check, repo=args.repo, ref=args.ref)
     if args.check:
         for line in problems:
             print(f"  {line}")
@@ -994,8 +1143,11 @@ def cmd_autograde(args) -> int:
         return 1
     name = names[0]
     profile = None if args.profile == "as-submitted" else args.profile
-    students = collect(course, name, args.submissions, profile=profile)
+    skipped: list[str] = []
+    students = collect(course, name, args.submissions, profile=profile, skipped=skipped)
     print(f"Collected {len(students)} submission(s) of {name}: {', '.join(students)}")
+    if skipped:
+        print(f"Not graded ({len(skipped)}):\n  " + "\n  ".join(skipped), file=sys.stderr)
     for step, seconds in autograde(course, name, feedback=not args.no_feedback).items():
         print(f"{step} {name}: {seconds:.1f} s")
     return 0
@@ -1013,6 +1165,17 @@ def cmd_grades(args) -> int:
     return 0
 
 
+def _add_repo_and_ref(parser) -> None:
+    parser.add_argument(
+        "--repo",
+        default=UPSTREAM_REPO,
+        help=f"GitHub OWNER/NAME the install cell and Colab badges use (default {UPSTREAM_REPO})",
+    )
+    parser.add_argument(
+        "--ref", default=UPSTREAM_REF, help="its tag, branch or commit (default main)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="the course folder")
@@ -1027,6 +1190,7 @@ def main(argv: list[str] | None = None) -> int:
     student = commands.add_parser("student", help="write the self-study copies (no nbgrader)")
     student.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 00 03")
     student.add_argument("--check", action="store_true", help="fail if a copy is stale")
+    _add_repo_and_ref(student)
     student.set_defaults(run=cmd_student)
 
     for command, run, text in (
@@ -1036,15 +1200,21 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(command, help=text)
         sub.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 00 03")
         sub.add_argument("--timeout", type=int, default=900, help="seconds per cell when grading")
-        sub.add_argument("--colab-repo", help="ORG/REPO where you publish the student notebooks")
-        sub.add_argument("--colab-ref", default="main", help="branch or tag of --colab-repo")
-        sub.add_argument("--colab-dir", default="assignments", help="their folder in --colab-repo")
-        sub.add_argument("--pin", help="git ref (e.g. a semester tag) the install cell installs")
+        _add_repo_and_ref(sub)
+        sub.add_argument(
+            "--colab-dir", default="assignments", help="folder of the handouts in --repo"
+        )
+        for old in ("--pin", "--colab-repo", "--colab-ref"):  # replaced by --repo/--ref
+            sub.add_argument(old, help=argparse.SUPPRESS)
         sub.set_defaults(run=run)
 
     grade = commands.add_parser("autograde", help="collect and autograde a folder of submissions")
     grade.add_argument("assignment", help="the assignment (a notebook name or its prefix, e.g. 03)")
-    grade.add_argument("submissions", type=Path, help="STUDENT/x.ipynb or STUDENT.ipynb files")
+    grade.add_argument(
+        "submissions",
+        type=Path,
+        help="a folder: STUDENT/NOTEBOOK, STUDENT/ASSIGNMENT/NOTEBOOK or STUDENT_any_NOTEBOOK",
+    )
     grade.add_argument(
         "--profile",
         choices=("smoke", "full", "as-submitted"),

@@ -1,8 +1,10 @@
 """The course's nbgrader settings, shared by `tools/classroom.py` and any course folder.
 
-`python tools/classroom.py prepare` writes a course folder whose
-`nbgrader_config.py` loads these settings; a JupyterHub course folder can do
-the same in its own `nbgrader_config.py`:
+`python tools/classroom.py prepare` writes a course folder's
+`nbgrader_config_course.py`, which applies these settings, and has the folder's
+own `nbgrader_config.py` load it (`load_subconfig("nbgrader_config_course.py")`,
+appended once; your `course_id` and exchange settings stay). Any other
+`nbgrader_config.py` can apply them directly:
 
     import sys
     sys.path.insert(0, "/path/to/image-synthesis")  # this repository

@@ -219,8 +219,10 @@ def test_03_exercise_4_rejects_wrong_bounds(vae, images, bounds):
     k100 = vae.evaluate_bounds(images[:100], num_samples=100, seed=0)
     all_images = vae.evaluate_bounds(images, num_samples=20, seed=0)
     other_vae = _tiny_vae(seed=1).evaluate_bounds(images[:100], num_samples=20, seed=0)
+    other_images = vae.evaluate_bounds(images[100:200], num_samples=20, seed=0)
     elbo = bounds["elbo"].mean()
     cases = [
+        (other_images["iwae"].mean(), other_images["elbo"].mean()),  # other (e.g. test) images
         (elbo, elbo),  # the same value twice (N03-6)
         (k100["iwae"].mean(), k100["elbo"].mean()),  # k = 100
         (all_images["iwae"].mean(), all_images["elbo"].mean()),  # all images

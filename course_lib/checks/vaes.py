@@ -214,14 +214,15 @@ def check_03_exercise_3(negative_elbo, vae, images, seed: int = 0):
 
 
 def check_03_exercise_4(
-    bits_per_pixel, iwae_20, elbo_20, test_elbo_latent2, vae, x_test, seed: int = 0
+    bits_per_pixel, iwae_20, elbo_20, test_elbo_latent2, vae, images, seed: int = 0
 ):
     """Notebook 03, exercise 4: bits per pixel, and the IWAE bound with k = 20 on 100 images.
 
     The reference for part (b) is the library's `evaluate_bounds` with the same
-    seed, which is deterministic: the same call gives the same numbers.
+    seed, which is deterministic: the same call gives the same numbers. `images`
+    are the validation images: the test images are kept for the headline figures.
     """
-    num_pixels = int(np.prod(np.shape(x_test)[1:]))
+    num_pixels = int(np.prod(np.shape(images)[1:]))
     check_array(
         "bits_per_pixel",
         bits_per_pixel,
@@ -231,10 +232,10 @@ def check_03_exercise_4(
     )
     check_answered("iwae_20", iwae_20)
     check_answered("elbo_20", elbo_20)
-    bounds = vae.evaluate_bounds(x_test[:100], num_samples=20, seed=seed)
+    bounds = vae.evaluate_bounds(images[:100], num_samples=20, seed=seed)
     hint = (
-        "Call vae.evaluate_bounds once, on the first 100 test images, with num_samples=20 "
-        "and seed=SEED, and take the mean of each array."
+        "Call vae.evaluate_bounds once, on the first 100 validation images (x_val[:100], not "
+        "the test images), with num_samples=20 and seed=SEED, and take the mean of each array."
     )
     check_array("elbo_20", elbo_20, bounds["elbo"].mean(), rtol=1e-4, hint=hint, quiet=True)
     check_array("iwae_20", iwae_20, bounds["iwae"].mean(), rtol=1e-4, hint=hint, quiet=True)

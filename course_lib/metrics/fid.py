@@ -451,28 +451,38 @@ def format_fid_report(report: dict, name: str = "samples") -> str:
     train-reference FID suggests copying (more than 20 % below the held-out one).
     """
     n = report["num_examples"]
-    lines = [
-        f"{name}, {n:,} images a side, reference: held-out real digits",
-        f"  FID                          {report['fid']:8.2f}",
-        f"  floor (real train vs held-out){report['floor']:7.2f}   what real digits score",
-        f"  FID against training digits  {report['fid_train']:8.2f}   far below FID = copying",
-        f"  KID x 1000                   {1000 * report['kid']:8.2f} "
-        f"± {1000 * report['kid_std']:.2f}   (real digits: {1000 * report['kid_floor']:.2f})",
+    rows = [
+        ("FID", report["fid"], ""),
+        ("floor: real training digits", report["floor"], "what real digits score"),
+        ("FID against training digits", report["fid_train"], "far below the FID = copying"),
     ]
     for label, value in report["calibration"].items():
         kind, strength = label.split()
-        what = f"real digits + noise σ={strength}" if kind == "noise" else f"blurred {strength} px"
-        lines.append(f"  calibration: {what:<24}{value:6.2f}")
+        what = f"noise σ={strength}" if kind == "noise" else f"blurred by {strength} px"
+        rows.append((f"calibration: real, {what}", value, ""))
+    lines = [f"{name}, {n:,} images a side, reference: held-out real digits"]
+    lines += [f"  {label:<36}{value:9.2f}   {note}".rstrip() for label, value, note in rows]
+    lines.append(
+        f"  {'KID':<36}{report['kid']:9.3g} ± {report['kid_std']:.2g}   "
+        f"(real training digits: {report['kid_floor']:.2g})"
+    )
     lines.append("  reading: " + _reading(report))
     return "\n".join(lines)
+
+
+def _ladder_name(label: str) -> str:
+    """ "noise 0.1" -> "noise σ=0.1", "blur 1" -> "a 1 px blur"."""
+    kind, strength = label.split()
+    return f"noise σ={strength}" if kind == "noise" else f"a {strength} px blur"
 
 
 def _reading(report: dict) -> str:
     """One computed sentence: the FID's multiple of the floor and its place on the ladder."""
     fid_value, floor = report["fid"], report["floor"]
     text = f"FID is {fid_value / floor:.1f}x the floor" if floor > 0 else f"FID {fid_value:.2f}"
-    worse = [label for label, value in report["calibration"].items() if value <= fid_value]
-    better = [label for label, value in report["calibration"].items() if value > fid_value]
+    names = {label: _ladder_name(label) for label in report["calibration"]}
+    worse = [names[label] for label, value in report["calibration"].items() if value <= fid_value]
+    better = [names[label] for label, value in report["calibration"].items() if value > fid_value]
     if report["calibration"]:
         if not worse:
             text += "; closer to real digits than every corruption in the ladder"

@@ -130,6 +130,20 @@ SMOKE = {
         "NUM_SAMPLES": 200,
         "TRAJECTORY_SAMPLES": 4,
     },
+    "10_evaluating_and_comparing": {
+        "PROFILE": "smoke",
+        "NUM_TRAIN": 600,
+        "NUM_VALIDATION": 100,
+        "NUM_TEST": 300,
+        "NUM_EVAL": 200,
+        "NUM_COMPARE": 300,
+        "NOISE_LEVELS": [0.3],
+        "BLUR_LEVELS": [1.0],
+        "DROPPED_CLASSES": [5],
+        "NUM_BOOTSTRAP": 50,
+        "SAMPLE_SIZES": [100, 300],
+        "NUM_REPEATS": 2,
+    },
 }
 
 

@@ -130,6 +130,21 @@ def test_collect_in_place_keeps_nbgraders_ids_and_files(tmp_path):
     assert (jane / B / f"{B}.ipynb").exists()
 
 
+def test_a_later_batch_replaces_the_notebook_and_keeps_nbgraders_files(tmp_path):
+    course = _course(tmp_path)
+    ana = course / "submitted" / "ana" / A
+    _notebook(ana / f"{A}.ipynb", "ana, first batch")
+    (ana / "timestamp.txt").write_text("2027-10-01 12:00:00.000000 UTC")
+    (ana / "submission_secret.txt").write_text("secret")
+    _notebook(tmp_path / "late" / "ana" / f"{A}.ipynb", "ana, second batch")
+    classroom.collect(course, A, tmp_path / "late", profile=None)
+    graded = nbformat.read(ana / f"{A}.ipynb", as_version=4)
+    assert graded.cells[0].source == "# ana, second batch"
+    assert (ana / "timestamp.txt").read_text().startswith("2027-10-01")
+    assert (ana / "submission_secret.txt").exists()
+    assert sorted(p.name for p in ana.glob("*.ipynb")) == [f"{A}.ipynb"]
+
+
 def test_collect_without_any_submission_says_what_it_found(tmp_path, capsys):
     course = _course(tmp_path)
     _notebook(tmp_path / "submissions" / "ana" / f"{B}.ipynb")

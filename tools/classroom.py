@@ -975,8 +975,11 @@ def collect(
             inject_parameters(nb, parameters)
         target = course / "submitted" / student / name / release[0].name
         # In place when FOLDER is the course's own submitted/ (after `nbgrader collect`).
+        # A later batch replaces the student's notebooks but keeps nbgrader's other
+        # files there (timestamp.txt, submission_secret.txt): late penalties need them.
         if target.parent.exists() and not path.resolve().is_relative_to(target.parent):
-            shutil.rmtree(target.parent)
+            for stale in target.parent.glob("*.ipynb"):
+                stale.unlink()
         _write(nb, target)
     return list(found)
 

@@ -139,7 +139,7 @@ def check_true(name: str, condition: bool, hint: str) -> None:
     print(f"Correct: {name}.")
 
 
-def call_answer(name: str, function, *args, hint: str = ""):
+def call_answer(name: str, function, *args, hint: str = "", allow_none: bool = False):
     """Call the learner's function on `args`; a stub or an error becomes a hint.
 
     Args:
@@ -147,6 +147,7 @@ def call_answer(name: str, function, *args, hint: str = ""):
         function: the learner's answer.
         *args: what the check calls it with.
         hint: what to look at when the learner's code raises.
+        allow_none: `None` is a valid answer (e.g. "no model meets the budget").
 
     Returns:
         What the function returned (checked not to be a placeholder).
@@ -165,7 +166,8 @@ def call_answer(name: str, function, *args, hint: str = ""):
         raise AssertionError(
             f"`{name}` raised {type(error).__name__}: {error}. {hint}".strip()
         ) from None
-    check_answered(f"{name}(...)", value)
+    if not (allow_none and value is None):
+        check_answered(f"{name}(...)", value)
     return value
 
 

@@ -19,6 +19,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
 
+def rejects(check, *args, leak=None):
+    """The exercise check raises AssertionError; its message does not contain `leak` (the answer).
+
+    Used by the tests of every exercise check (`from tests.conftest import rejects`).
+    """
+    with pytest.raises(AssertionError) as error:
+        check(*args)
+    if leak is not None:
+        assert leak not in str(error.value)
+    return str(error.value)
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Close every figure a test opens, so memory stays flat across the suite."""

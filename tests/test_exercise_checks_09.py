@@ -13,17 +13,9 @@ import pytest
 
 from course_lib.checks import diffusion as checks
 from course_lib.models.diffusion import build_mlp_denoiser
+from tests.conftest import rejects
 
 keras.config.disable_interactive_logging()
-
-
-def rejects(check, *args, leak=None):
-    """The check raises AssertionError; its message does not contain `leak` (the answer)."""
-    with pytest.raises(AssertionError) as error:
-        check(*args)
-    if leak is not None:
-        assert leak not in str(error.value)
-    return str(error.value)
 
 
 # --------------------------------------------------------------------------- exercise 1 (a)

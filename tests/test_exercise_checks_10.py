@@ -12,14 +12,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from course_lib.checks import evaluation as checks
-
-
-def rejects(check, *args):
-    """The check raises AssertionError and returns its message."""
-    with pytest.raises(AssertionError) as error:
-        check(*args)
-    return str(error.value)
-
+from tests.conftest import rejects
 
 # --------------------------------------------------------------------------- exercise 1
 

@@ -452,6 +452,28 @@ def graded_course(tmp_path_factory):
     return {"course": course, "student": student, "grades": grades, "detail": detail}
 
 
+def test_score_executed_agrees_with_nbgrader(graded_course):
+    """The scorer the notebook tests use gives nbgrader's scores on nbgrader's own output."""
+    with graded_course["grades"].open() as handle:
+        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    autograded = graded_course["course"] / "autograded"
+    for student, score in rows.items():
+        nb = nbformat.read(autograded / student / "99_synthetic" / "99_synthetic.ipynb", 4)
+        assert classroom.score_executed(nb) == (score, MAX_SCORE), student
+
+
+def test_score_executed_counts_a_check_that_did_not_run_as_failed():
+    nb = synthetic_notebook()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.execution_count, cell.outputs = 1, []
+    assert classroom.score_executed(nb) == (MAX_SCORE, MAX_SCORE)
+    checks = [c for c in nb.cells if c.source.startswith("# Check: exercise")]
+    checks[0].execution_count = None
+    checks[3].outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="")]
+    assert classroom.score_executed(nb) == (MAX_SCORE - 3, MAX_SCORE)
+
+
 def test_three_submissions_score_full_partial_and_zero(graded_course):
     with graded_course["grades"].open() as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
@@ -478,6 +500,12 @@ def test_the_handout_installs_from_and_opens_in_the_fork(graded_course):
     text = "\n".join(c.source for c in graded_course["student"].cells)
     assert _course_urls(text) == {("install", FORK, TAG), ("badge", FORK, TAG)}
     assert f"github/{FORK}/blob/{TAG}/assignments/99_synthetic.ipynb)" in text
+
+
+def test_the_handout_says_how_it_is_graded(graded_course):
+    cells = graded_course["student"].cells
+    assert cells[1].cell_type == "markdown" and cells[1].source == classroom.GRADING_NOTE
+    assert "nbgrader" not in cells[1].metadata
 
 
 def test_grades_by_exercise(graded_course):
@@ -601,6 +629,42 @@ def test_student_version_of_each_notebook_runs(path, tmp_path, monkeypatch):
         e for e in errors if not (e[1].startswith("# Check: exercise") and e[2] == "AssertionError")
     ]
     assert not bad, f"errors outside check cells, or not AssertionError: {bad}"
-    assert len(errors) <= len(
-        classroom.parse_exercises(nbformat.read(path, as_version=4)).exercises
+    # In the grading profile a blank submission scores 0: every check fails, none passes.
+    score, total = classroom.score_executed(ran)
+    assert (
+        score == 0 and total == classroom.parse_exercises(nbformat.read(path, as_version=4)).points
     )
+
+
+def _parameters(nb) -> dict:
+    """The literal values of a notebook's `parameters` cell."""
+    import ast
+
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def test_grading_keeps_what_an_exercise_names_or_says_why_not():
+    """A parameter an exercise names keeps its full value when grading, or is listed with why.
+
+    Grading reruns a submission in the smoke profile (tools/profiles.py); a right
+    answer must not become wrong there. Stale entries of the list fail too.
+    """
+    from tools.profiles import SHRUNK_IN_EXERCISES, SMOKE
+
+    found = {}
+    for path in classroom.notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        full = _parameters(nb)
+        for exercise in classroom.parse_exercises(nb).exercises:
+            cells = [exercise.heading, *exercise.answers, exercise.check]
+            text = "\n".join(nb.cells[i].source for i in cells)
+            for name, value in SMOKE[path.stem].items():
+                if re.search(rf"\b{name}\b", text) and value != full[name]:
+                    found.setdefault(path.stem, set()).add(name)
+    listed = {stem: set(reasons) for stem, reasons in SHRUNK_IN_EXERCISES.items()}
+    assert found == listed

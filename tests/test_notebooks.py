@@ -8,10 +8,12 @@ import json
 import math
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
 from tests.conftest import ORIGINAL_OFFLINE
+from tools.classroom import score_executed
 from tools.run_notebooks import execute, notebook_paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +30,9 @@ def test_notebook_runs_in_the_smoke_profile(path, monkeypatch):
         monkeypatch.setenv("COURSE_OFFLINE", ORIGINAL_OFFLINE)
     row = execute(path, "smoke", SMOKE_ROOT)
     assert row["status"] == "ok", f"{path.name} failed: {row['error']} (see {row['executed']})"
+    # The smoke profile is the grading profile: the reference solutions score full marks.
+    score, total = score_executed(nbformat.read(row["executed"], as_version=4))
+    assert total >= 3 and score == total, f"the reference solutions score {score} of {total}"
     metrics = row["metrics"]
     assert metrics["profile"] == "smoke" and metrics["dataset"]
     for key, value in metrics.items():

@@ -452,6 +452,26 @@ def parse_exercises(nb) -> Report:
     return Report(ordered, errors, warnings)
 
 
+def score_executed(nb) -> tuple[float, float]:
+    """(score, maximum) of an executed notebook, scored as nbgrader scores its check cells.
+
+    A check cell earns its points when it ran and raised nothing, and none
+    otherwise: nbgrader's rule for "autograder tests" cells. Check cells are found
+    by their first line, so this reads the instructor's notebook and the student's alike.
+    """
+    score = total = 0.0
+    for cell in nb.cells:
+        match = CHECK_RE.match(_first_line(_source(cell))) if cell.cell_type == "code" else None
+        if not match:
+            continue
+        points = float(match.group(2)) if match.group(2) else 1.0
+        total += points
+        failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if cell.get("execution_count") is not None and not failed:
+            score += points
+    return score, total
+
+
 # --------------------------------------------------------------------------- nbgrader metadata
 
 
@@ -755,6 +775,21 @@ def _write(nb, path: Path) -> None:
     nbformat.write(nb, path)
 
 
+GRADING_NOTE = """\
+**How this assignment is graded.** Your notebook is run again from the top, with
+smaller settings (fewer digits, fewer epochs: the smoke profile of `tools/profiles.py`),
+and each `# Check` cell earns its points if it runs without an error. Write every
+answer as code that computes it from the notebook's objects and parameters: a number
+typed in from your own run will not match a run on other data. The check cells you
+see are restored before grading, so editing them changes nothing."""
+
+
+def _grading_note():
+    import nbformat
+
+    return nbformat.v4.new_markdown_cell(GRADING_NOTE)
+
+
 def prepare(
     paths: list[Path],
     course: Path = DEFAULT_COURSE,
@@ -792,6 +827,7 @@ def prepare(
         nb.metadata["classroom"] = {"stem": path.stem}
         retarget_notebook(nb, repo=repo, ref=ref, colab_dir=colab_dir)
         nb.metadata.pop("classroom")
+        nb.cells.insert(1, _grading_note())
         target = course / "source" / path.stem / path.name
         _write(nb, target)
         names.append(path.stem)

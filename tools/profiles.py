@@ -8,6 +8,14 @@
 
 Every override must name a parameter that exists in the notebook's `parameters`
 cell (a test checks it), and every notebook needs an entry here.
+
+The smoke profile is also the grading profile: `tools/classroom.py autograde`
+reruns each submission with these overrides. That is fair because every graded
+answer is code that reads the run's own objects, and every check recomputes
+what it expects from the same objects: an answer right on the full data is
+right on less. A parameter that an exercise names therefore keeps its full value
+here, unless `SHRUNK_IN_EXERCISES` says why the check does not depend on it
+(tests/test_classroom.py checks both ways).
 """
 
 PROFILES = ("full", "smoke")
@@ -143,6 +151,37 @@ SMOKE = {
         "NUM_BOOTSTRAP": 50,
         "SAMPLE_SIZES": [100, 300],
         "NUM_REPEATS": 2,
+    },
+}
+
+# Parameters that an exercise names (in its text, answer or check) and that the smoke
+# profile shrinks, with why no answer's rightness depends on their value.
+SHRUNK_IN_EXERCISES = {
+    "01_autoencoders": {
+        "EPOCHS": "exercise 6 trains its two models for EPOCHS // 6 epochs; the check "
+        "recomputes both errors from those models",
+    },
+    "02_autoencoder_applications": {
+        "ANOMALY_CLASSES": "exercise 3 uses the first class, 0 in both profiles; the check "
+        "recomputes the rates from the scores",
+        "ANOMALY_EPOCHS": "exercise 5 trains for this many epochs; the check recomputes the "
+        "scores and the AUC from the learner's model",
+    },
+    "04_conditional_and_beta_vaes": {
+        "BETAS": "exercise 2 reads the sweep over BETAS; the check recomputes the ELBOs and "
+        "the best beta from that sweep",
+    },
+    "06_dcgan": {
+        "BASE_FILTERS": "exercise 4 builds its model with it; the check reads the learner's "
+        "run and the notebook's normal run, which share it",
+    },
+    "09_diffusion_models": {
+        "TOY_TIMESTEPS": "exercise 1's check compares with the library on the toy model "
+        "built with it",
+        "DDIM_STEPS": "exercise 4 counts evaluations from the parameters; the check "
+        "recomputes the counts from the same parameters",
+        "GUIDANCE_SCALES": "exercise 4 counts the sweep's evaluations; the check recomputes "
+        "them from len(GUIDANCE_SCALES)",
     },
 }
 

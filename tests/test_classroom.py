@@ -447,7 +447,9 @@ def graded_course(tmp_path_factory):
     nbformat.write(_fill(student, solutions), submissions / "jane@uni.edu_123_99_synthetic.ipynb")
 
     classroom.collect(course, "99_synthetic", submissions)
-    classroom.autograde(course, "99_synthetic", feedback=True)
+    # Three at a time: concurrent nbgrader processes share the sqlite gradebook.
+    run = classroom.autograde(course, "99_synthetic", feedback=True, workers=3)
+    assert [o.status for o in run.outcomes] == ["graded"] * 5, run.outcomes
     grades, detail, _ = classroom.export_grades(course)
     return {"course": course, "student": student, "grades": grades, "detail": detail}
 

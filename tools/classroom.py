@@ -735,17 +735,20 @@ def _nbgrader_env(course: Path, output_dir: Path | None = None) -> dict:
     return env
 
 
+def _nbgrader_command() -> list[str]:
+    executable = Path(sys.executable).parent / "nbgrader"
+    return [str(executable)] if executable.exists() else [sys.executable, "-m", "nbgrader"]
+
+
 def run_nbgrader(course: Path, *args: str) -> float:
     """Run `nbgrader ARGS` in the course folder; return its wall time in seconds.
 
     Raises:
         RuntimeError: nbgrader is not installed or failed (its log is in the message).
     """
-    executable = Path(sys.executable).parent / "nbgrader"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "nbgrader"]
     started = time.perf_counter()
     done = subprocess.run(
-        [*command, *args, f"--CourseDirectory.root={course}"],
+        [*_nbgrader_command(), *args, f"--CourseDirectory.root={course}"],
         cwd=course,
         env=_nbgrader_env(course),
         capture_output=True,
@@ -1020,13 +1023,73 @@ def collect(
     return list(found)
 
 
-def autograde(course: Path, name: str, *, feedback: bool = True) -> dict[str, float]:
-    """`nbgrader autograde` (and `generate_feedback`) for every submission of `name`."""
+@dataclass
+class GradingRun:
+    """What `autograde` did: each submission's outcome and the wall time of each step."""
+
+    outcomes: list = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def not_graded(self) -> list:
+        return [o for o in self.outcomes if o.status != "graded"]
+
+
+def autograde(
+    course: Path,
+    name: str,
+    *,
+    feedback: bool = True,
+    workers: int | None = None,
+    limits=None,
+    sandbox: bool = False,
+    students: list[str] | None = None,
+) -> GradingRun:
+    """Autograde every collected submission of `name`, each in its own limited process.
+
+    `workers` submissions run at once (default: one per two cores), each under
+    `limits` (a `tools.autograde.Limits`; default: 30 minutes, 8 GB), in a
+    read-only sandbox with `sandbox=True` (Linux; see tools/sandbox_kernel.py).
+    Then `nbgrader generate_feedback` writes the feedback of those graded.
+    `students` grades only those (e.g. one late or regraded submission).
+    """
+    from tools.autograde import Limits, default_workers, grade_all
+
     course = Path(course).resolve()
-    seconds = {"autograde": run_nbgrader(course, "autograde", name, "--create", "--force")}
-    if feedback:
-        seconds["generate_feedback"] = run_nbgrader(course, "generate_feedback", name, "--force")
-    return seconds
+    collected = sorted(p.name for p in (course / "submitted").iterdir() if (p / name).is_dir())
+    missing = sorted(set(students or ()) - set(collected))
+    if missing:
+        raise RuntimeError(
+            f"Expected collected submissions of {name} for {missing}. "
+            f"Received: submissions of {collected}"
+        )
+    students = collected if students is None else list(students)
+    if not students:
+        raise RuntimeError(f"No submissions of {name} in {course / 'submitted'}: collect first.")
+    options, sandbox_env = [], {}
+    if sandbox:
+        from tools.sandbox_kernel import kernel_options
+
+        options, sandbox_env = kernel_options(course)
+    jobs = {}
+    for student in students:
+        command = [*_nbgrader_command(), "autograde", name, "--create", "--force"]
+        command += [f"--student={student}", f"--CourseDirectory.root={course}", *options]
+        # Each submission writes its outputs to its own folder: runs in parallel don't mix.
+        outputs = course / "run_outputs" / student
+        jobs[student] = (command, {**_nbgrader_env(course, outputs), **sandbox_env})
+    run = GradingRun()
+    started = time.perf_counter()
+    run.outcomes = grade_all(
+        jobs, cwd=course, limits=limits or Limits(), workers=workers or default_workers()
+    )
+    run.seconds["autograde"] = time.perf_counter() - started
+    graded = [o.student for o in run.outcomes if o.status == "graded"]
+    if feedback and graded:
+        run.seconds["generate_feedback"] = run_nbgrader(
+            course, "generate_feedback", name, "--force"
+        )
+    return run
 
 
 def export_grades(
@@ -1187,9 +1250,26 @@ def cmd_autograde(args) -> int:
     print(f"Collected {len(students)} submission(s) of {name}: {', '.join(students)}")
     if skipped:
         print(f"Not graded ({len(skipped)}):\n  " + "\n  ".join(skipped), file=sys.stderr)
-    for step, seconds in autograde(course, name, feedback=not args.no_feedback).items():
+    from tools.autograde import Limits
+
+    limits = Limits(
+        wall_seconds=args.time_limit, memory_gb=args.memory_limit, cpu_seconds=args.cpu_limit
+    )
+    run = autograde(
+        course,
+        name,
+        feedback=not args.no_feedback,
+        workers=args.workers,
+        limits=limits,
+        sandbox=args.sandbox,
+    )
+    for step, seconds in run.seconds.items():
         print(f"{step} {name}: {seconds:.1f} s")
-    return 0
+    for outcome in run.not_graded:
+        print(
+            f"NOT GRADED {outcome.student} ({outcome.status}): {outcome.message}", file=sys.stderr
+        )
+    return 1 if run.not_graded else 0
 
 
 def cmd_grades(args) -> int:
@@ -1261,6 +1341,21 @@ def main(argv: list[str] | None = None) -> int:
         help="parameters to grade in (default: smoke)",
     )
     grade.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
+    grade.add_argument(
+        "--workers", type=int, default=None, help="submissions at once (default: cores / 2)"
+    )
+    grade.add_argument(
+        "--time-limit", type=float, default=1800, help="seconds per submission (default: 1800)"
+    )
+    grade.add_argument(
+        "--memory-limit", type=float, default=8, help="GB of address space per process (8)"
+    )
+    grade.add_argument("--cpu-limit", type=int, default=None, help="CPU seconds per process")
+    grade.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="Linux: run each kernel with the course folder read-only (tools/sandbox_kernel.py)",
+    )
     grade.set_defaults(run=cmd_autograde)
 
     grades = commands.add_parser("grades", help="export the grades to CSV")

@@ -79,6 +79,8 @@ def check_exercise_2(grad_saturating, grad_non_saturating, d_of_g: float = 0.01)
         hint="Differentiate -log(sigmoid(l)) with respect to the logit l (not D), with "
         "its sign; notebook 05, section 2 writes it in terms of D.",
     )
+    ratio = abs(float(grad_non_saturating)) / abs(float(grad_saturating))
+    print(f"At D(G(z)) = {d_of_g:g} the non-saturating loss gives {ratio:.0f} times the gradient.")
 
 
 def _count_modes(points, centers, radius, min_count):

@@ -670,3 +670,59 @@ def test_grading_keeps_what_an_exercise_names_or_says_why_not():
                     found.setdefault(path.stem, set()).add(name)
     listed = {stem: set(reasons) for stem, reasons in SHRUNK_IN_EXERCISES.items()}
     assert found == listed
+
+
+def _solution_lines(nb) -> set[str]:
+    """Every line of every solution region of a notebook, stripped, longer than a name."""
+    lines, inside = set(), False
+    for cell in nb.cells:
+        for line in cell.source.split("\n"):
+            if "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+                inside = "BEGIN" in line
+            elif inside and len(line.strip()) >= 12 and not line.strip().startswith("#"):
+                lines.add(line.strip())
+    return lines
+
+
+def _check_cell_problems(source: str, solution_lines: set[str]) -> list[str]:
+    """Why a handout's check cell gives an answer away ([] when it does not)."""
+    import ast
+
+    problems = [f"solution line {line!r}" for line in solution_lines if line in source]
+    for node in ast.walk(ast.parse(classroom._python(source))):
+        if isinstance(node, ast.Assert):
+            problems.append(f"an assert (line {node.lineno}): move it into the check function")
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            numbers = [n for o in operands for n in ast.walk(o) if isinstance(n, ast.Constant)]
+            if any(isinstance(n.value, int | float) for n in numbers):
+                problems.append(f"a comparison with a number (line {node.lineno})")
+    return problems
+
+
+@pytest.mark.parametrize("path", classroom.notebook_paths(), ids=lambda p: p.stem)
+def test_no_handout_check_cell_gives_the_answer_away(path):
+    """The handout's check cells hold no solution line, no assert, no expected number."""
+    nb = nbformat.read(path, as_version=4)
+    student = classroom.self_study_notebook(nbformat.read(path, as_version=4), path)
+    solution_lines = _solution_lines(nb)
+    found = {}
+    for cell in student.cells:
+        if classroom.CHECK_RE.match(cell.source.split("\n", 1)[0]):
+            problems = _check_cell_problems(cell.source, solution_lines)
+            if problems:
+                found[cell.source.split("\n", 1)[0]] = problems
+    assert not found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "# Check: exercise 1\ncheck(x)\nassert x > 0",
+        "# Check: exercise 1\nprint(abs(ratio - 24.5) < 1e-9)",
+        "# Check: exercise 1\ncheck_array('m', m, np.arange(12.0).reshape(3, 4).mean(axis=1))",
+    ],
+)
+def test_the_scan_finds_an_answer_given_away(source):
+    solution_lines = {"np.arange(12.0).reshape(3, 4).mean(axis=1)"}
+    assert _check_cell_problems(source, solution_lines)

@@ -55,3 +55,17 @@ def tiny_digits():
 
     data = load_dataset("digits", "train", num_examples=64)
     return data.images, data.labels
+
+
+# Debian's Chromium, as the browser tests start it: headless, and with the background
+# services off (on a closed network they would fail to connect, many at a time).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]

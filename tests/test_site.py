@@ -18,21 +18,12 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tools import build_site
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 SMOKE_EXECUTED = REPO / "outputs" / "smoke" / "executed"
 SCREENSHOTS = REPO / "outputs" / "site-screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _browser_missing() -> str:

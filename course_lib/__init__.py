@@ -11,6 +11,8 @@ Modules, one idea each (notebook 00 tours them):
   share (`_base`: the sampling contract; `_blocks`: the DCGAN building blocks);
 - `course_lib.metrics`: pure functions on arrays (reconstruction, likelihood, FID);
 - `course_lib.training`: training helpers (monitors, resumable training);
+- `course_lib.progress`: a live progress bar for training (one line in executed copies);
+- `course_lib.distribute`: training on several devices or machines with `tf.distribute`;
 - `course_lib.widgets`: ipywidgets explorers, each with a static fallback;
 - `course_lib.exercises`: the checks used by the exercises.
 

@@ -14,6 +14,9 @@ Taught in notebook 06, sections 2 and 3, and used again in notebook 07.
 - `checkpoint_directory`: where checkpoints go: the run's output folder, or a
   Google Drive folder on Colab when the learner asks for it.
 
+All of them work under a `tf.distribute` strategy (`course_lib.distribute`) for a
+model built and compiled inside `strategy.scope()`.
+
 Example:
     >>> monitor = SampleGridMonitor(num_images=16, seed=0)
     >>> history = fit_resumable(gan, dataset, epochs=20, checkpoint_dir=run.path("checkpoints"),
@@ -38,6 +41,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from course_lib import distribute
 from course_lib._checks import check_positive_int
 
 __all__ = [
@@ -390,6 +394,11 @@ class _DataReader(keras.Model):
     def train_step(self, data):
         return {"batches": keras.ops.zeros(())}  # fit() needs something to log
 
+    def _maybe_symbolic_build(self, *args, **kwargs):
+        # Nothing to build. Under a strategy's scope Keras would otherwise open one more
+        # iterator on the data to build from, and the replay would be one order ahead.
+        return None
+
 
 # The tf.data datasets this Python process has already trained on with `fit_resumable`.
 _DATASETS_USED = weakref.WeakSet()
@@ -406,7 +415,10 @@ def _replay_data_order(dataset, epochs_done: int, steps_per_epoch=None) -> None:
     """
     reader = _DataReader()
     reader.compile(optimizer=None)
-    reader.fit(dataset, epochs=epochs_done, steps_per_epoch=steps_per_epoch, verbose=0)
+    # shuffle=False: a dataset orders itself (Keras would only warn that it ignores True).
+    reader.fit(
+        dataset, epochs=epochs_done, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=0
+    )
 
 
 def fit_resumable(
@@ -442,6 +454,10 @@ def fit_resumable(
     The checkpoints are kept after training, so calling again with a larger
     `epochs` trains further. To start afresh, call `clear_checkpoints` first.
 
+    Under a `tf.distribute` strategy, build and compile the model inside
+    `strategy.scope()` (it is checked); the checkpoint is restored into the
+    mirrored variables, and the data order is replayed as on one device.
+
     Not restored: the order of arrays shuffled by `fit` (pass a `tf.data.Dataset`,
     e.g. from `make_tf_dataset`, or `shuffle=False`); the position in a dataset
     that `steps_per_epoch` splits across epochs; randomness drawn outside the
@@ -463,8 +479,9 @@ def fit_resumable(
         including those before an interruption.
 
     Raises:
-        ValueError: a non-positive `epochs`, `initial_epoch` given, or a
-            checkpoint that another model wrote.
+        ValueError: a non-positive `epochs`, `initial_epoch` given, a model
+            with weights made outside its strategy's scope, or a checkpoint that
+            another model wrote.
     """
     check_positive_int(epochs, "epochs")
     if "initial_epoch" in fit_kwargs:
@@ -472,9 +489,12 @@ def fit_resumable(
             "Expected no `initial_epoch`: the checkpoint decides where training resumes. "
             f"Received: initial_epoch={fit_kwargs['initial_epoch']!r}"
         )
+    distribute.check_model_strategy(model)
     folder = Path(checkpoint_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    epochs_done = _restore_newest(model, folder)
+    # Variables made while restoring (an optimizer's slots) belong in the model's strategy.
+    with distribute.model_scope(model):
+        epochs_done = _restore_newest(model, folder)
     if isinstance(dataset, tf.data.Dataset):
         # A dataset this session has trained on has advanced already: no replay.
         if 0 < epochs_done < epochs and dataset not in _DATASETS_USED:

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from course_lib import distribute
 from course_lib._checks import check_fraction, check_image_shape, check_value_range
 from course_lib.models._base import GenerativeModel, batched_call, unpack_batch
 
@@ -31,7 +32,8 @@ class AdversarialModel(GenerativeModel):
         generator: maps noise (and, for a conditional model, labels) to data.
         discriminator: maps data (and labels) to one score per example.
         seed: the seed of the model's `keras.random.SeedGenerator`: all noise
-            comes from it, fresh at every step.
+            comes from it, fresh at every step (and, under a `tf.distribute`
+            strategy, different on each replica: `distribute.ReplicaSeedGenerator`).
         value_range: the documented range of the training data, checked by
             `fit`; `None` turns the check off (e.g. the 2-D toy of notebook 05).
         ema_decay: keep an exponential moving average of the generator's weights,
@@ -83,7 +85,7 @@ class AdversarialModel(GenerativeModel):
         self.data_shape = data_shape
         self.seed = seed
         self.value_range = None if value_range is None else tuple(float(v) for v in value_range)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = distribute.ReplicaSeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         self.ema_decay = None if ema_decay is None else check_fraction(ema_decay, "ema_decay")
         self.ema_generator = None
@@ -120,7 +122,8 @@ class AdversarialModel(GenerativeModel):
         """Update each named tracker with this step's value; return the running means."""
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        return distribute.logs_for_fit(logs)  # reducible by fit under every strategy
 
     def call(self, inputs, training=False):
         """Generate from `inputs` (so `model(z)` is `model.generator(z)`)."""
@@ -132,6 +135,8 @@ class AdversarialModel(GenerativeModel):
         Why build here: an optimizer creates its slots (Adam's moments, its
         iteration count) lazily at its first step. A checkpoint restored before
         that step would have nothing to load into, and they would start afresh.
+        They are built in the scope of the strategy the model was made under, so
+        under `tf.distribute` the slots are mirrored like the weights.
 
         Args:
             d_optimizer: the discriminator's (or critic's) optimizer.
@@ -147,10 +152,11 @@ class AdversarialModel(GenerativeModel):
             )
         # No Keras optimizer of its own: the two below do all the updating.
         super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        with distribute.model_scope(self):
+            self.d_optimizer = keras.optimizers.get(d_optimizer)
+            self.g_optimizer = keras.optimizers.get(g_optimizer)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
 
     def _check_training_data(self, x):
         """Check the shape and value range of training data: an array or a dataset."""

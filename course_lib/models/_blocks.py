@@ -5,13 +5,29 @@ generator, a discriminator or a critic is a short composition of them (keras-io'
 WGAN-GP example factors `conv_block` and `upsample_block` the same way). Taught in
 notebook 06, sections "The DCGAN guidelines" and 1, and in notebook 07 (the
 conditional networks and the critic).
+
+Batch normalisation built inside the scope of a `tf.distribute` strategy with
+several replicas is synchronised across them (`_batch_norm`).
 """
 
 from __future__ import annotations
 
 from keras import layers
 
+from course_lib.distribute import num_replicas
+
 __all__ = ["downsampling_trunk", "label_embedding", "projection_logit", "upsampling_trunk"]
+
+
+def _batch_norm(name: str):
+    """A `BatchNormalization` layer, synchronised when built for several replicas.
+
+    Why: under a strategy each replica sees only its share of the batch. Synchronised,
+    the mean and variance are those of the global batch, as on one device, and every
+    replica's moving averages stay equal (unsynchronised, each would keep its own).
+    Built for one device it is the plain layer.
+    """
+    return layers.BatchNormalization(synchronized=num_replicas() > 1, name=name)
 
 
 def upsampling_trunk(x, base_filters: int, image_shape, refine: bool = False):
@@ -37,7 +53,7 @@ def upsampling_trunk(x, base_filters: int, image_shape, refine: bool = False):
     units = (height // 4) * (width // 4) * 2 * base_filters
     # Bias is redundant before batch normalisation (its beta plays that role).
     x = layers.Dense(units, use_bias=False, name="project")(x)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = _batch_norm("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     x = layers.Reshape((height // 4, width // 4, 2 * base_filters), name="reshape")(x)
     if refine:
@@ -45,7 +61,7 @@ def upsampling_trunk(x, base_filters: int, image_shape, refine: bool = False):
     x = layers.Conv2DTranspose(
         base_filters, 4, strides=2, padding="same", use_bias=False, name="upsample_1"
     )(x)
-    x = layers.BatchNormalization(name="upsample_1_bn")(x)
+    x = _batch_norm("upsample_1_bn")(x)
     x = layers.ReLU(name="upsample_1_relu")(x)
     if refine:
         x = _refine_block(x, base_filters, "refine_2")
@@ -57,7 +73,7 @@ def upsampling_trunk(x, base_filters: int, image_shape, refine: bool = False):
 def _refine_block(x, filters: int, name: str):
     """A stride-1 3x3 convolution, batch normalisation and ReLU (same size in and out)."""
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = _batch_norm(f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -93,7 +109,7 @@ def downsampling_trunk(
         2 * base_filters, 4, strides=2, padding="same", use_bias=not batch_norm, name="conv_2"
     )(x)
     if batch_norm:
-        x = layers.BatchNormalization(name="conv_2_bn")(x)
+        x = _batch_norm("conv_2_bn")(x)
     x = layers.LeakyReLU(0.2, name="conv_2_leaky_relu")(x)
     if dropout_rate > 0:
         x = layers.Dropout(dropout_rate, name="conv_2_dropout")(x)

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from course_lib import distribute
 from course_lib._checks import (
     check_choice,
     check_image_shape,
@@ -323,20 +324,22 @@ class Autoencoder(keras.Model):
         with tf.GradientTape() as tape:
             reconstructions = self(inputs, training=True)
             loss = self.reconstruction_loss(targets, reconstructions)
+            # Under a strategy: this replica's share of the global-batch loss (see distribute).
+            share = distribute.scale_loss_for_replicas(loss)
         # One gradient for encoder and decoder together: joint, end-to-end training.
         variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
+        gradients = tape.gradient(share, variables)
         self.optimizer.apply(gradients, variables)
         self.loss_tracker.update_state(loss)
         self.mse_tracker.update_state(ops.mean(ops.square(targets - reconstructions)))
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.logs_for_fit({m.name: m.result() for m in self.metrics})
 
     def test_step(self, data):
         inputs, targets = self._inputs_and_targets(data)
         reconstructions = self(inputs, training=False)
         self.loss_tracker.update_state(self.reconstruction_loss(targets, reconstructions))
         self.mse_tracker.update_state(ops.mean(ops.square(targets - reconstructions)))
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.logs_for_fit({m.name: m.result() for m in self.metrics})
 
     # NumPy helpers for the notebooks: they validate what the model was built for.
     def _check_images(self, images) -> np.ndarray:

@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from course_lib import distribute
 from course_lib._checks import check_image_shape, check_positive_int
 from course_lib.models._base import GenerativeModel, unpack_batch
 from course_lib.models._blocks import label_embedding
@@ -332,14 +333,16 @@ class AutoregressiveImageModel(GenerativeModel):
     def _update_trackers(self, nll):
         self.loss_tracker.update_state(nll)
         self.bits_tracker.update_state(nll / (self.num_pixels * np.log(2.0)))
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.logs_for_fit({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         images, labels = self._split(data)
         with tf.GradientTape() as tape:
             nll = -self.log_prob(images, labels, training=True)
             loss = ops.mean(nll)
-        gradients = tape.gradient(loss, self.trainable_weights)
+            # Under a strategy: this replica's share of the global-batch loss (see distribute).
+            share = distribute.scale_loss_for_replicas(loss)
+        gradients = tape.gradient(share, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
         return self._update_trackers(nll)
 

@@ -35,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from course_lib import distribute
 from course_lib._checks import (
     check_fraction,
     check_image_shape,
@@ -254,7 +255,9 @@ class ConditionalGAN(AdversarialModel):
             real_logits = self.discriminator([images, labels], training=True)
             fake_logits = self.discriminator([fake, fake_labels], training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            # Under a strategy: this replica's share of the global-batch loss (see distribute).
+            d_share = distribute.scale_loss_for_replicas(d_loss)
+        grads = tape.gradient(d_share, self.discriminator.trainable_weights)
         self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
 
         # 2. Generator step on new noise and labels, through the updated discriminator.
@@ -263,7 +266,8 @@ class ConditionalGAN(AdversarialModel):
             generated = self.generator([z, fake_labels], training=True)
             logits = self.discriminator([generated, fake_labels], training=True)
             g_loss = generator_loss(logits, "non_saturating")
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            g_share = distribute.scale_loss_for_replicas(g_loss)
+        grads = tape.gradient(g_share, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
         self._update_ema()
 

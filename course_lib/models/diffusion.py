@@ -49,6 +49,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from course_lib import distribute
 from course_lib._checks import (
     check_choice,
     check_fraction,
@@ -712,7 +713,8 @@ class DiffusionModel(GenerativeModel):
         self.num_timesteps = self.schedule.num_timesteps
         self.schedule_kind = schedule
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Under a strategy, each replica draws its own timesteps and noise.
+        self.seed_generator = distribute.ReplicaSeedGenerator(seed)
         self.num_classes = None
         if len(denoiser.inputs) > 2:  # [x_t, t, labels]
             names = [layer.name for layer in denoiser.layers]
@@ -768,15 +770,17 @@ class DiffusionModel(GenerativeModel):
     def train_step(self, data):
         with tf.GradientTape() as tape:
             loss = self._loss(data, training=True)
+            # Under a strategy: this replica's share of the global-batch loss (see distribute).
+            share = distribute.scale_loss_for_replicas(loss)
         # Only the denoiser learns (LatentDiffusion's decoder stays as trained).
         variables = self.denoiser.trainable_weights
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        self.optimizer.apply(tape.gradient(share, variables), variables)
         self.loss_tracker.update_state(loss)
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.logs_for_fit({m.name: m.result() for m in self.metrics})
 
     def test_step(self, data):
         self.loss_tracker.update_state(self._loss(data, training=False))
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.logs_for_fit({m.name: m.result() for m in self.metrics})
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit` on data `x` (and `y`, the labels, when conditional), checked first.

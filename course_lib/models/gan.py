@@ -38,6 +38,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
+from course_lib import distribute
 from course_lib._checks import (
     check_choice,
     check_fraction,
@@ -416,7 +417,9 @@ class GAN(AdversarialModel):
             real_logits = self.discriminator(images, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            # Under a strategy: this replica's share of the global-batch loss (see distribute).
+            d_share = distribute.scale_loss_for_replicas(d_loss)
+        grads = tape.gradient(d_share, self.discriminator.trainable_weights)
         self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
 
         # 2. Generator step on new noise, through the just-updated discriminator.
@@ -424,7 +427,8 @@ class GAN(AdversarialModel):
         with tf.GradientTape() as tape:
             logits = self.discriminator(self.generator(z, training=True), training=True)
             g_loss = generator_loss(logits, self.g_loss_kind)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            g_share = distribute.scale_loss_for_replicas(g_loss)
+        grads = tape.gradient(g_share, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
         self._update_ema()
 

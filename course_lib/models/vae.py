@@ -38,6 +38,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_lib import distribute
 from course_lib._checks import (
     check_choice,
     check_image_shape,
@@ -148,7 +149,9 @@ class Sampling(keras.layers.Layer):
     enters from outside, so gradients reach `z_mean` and `z_log_var`
     (notebook 03, section "The reparameterization trick"). The noise comes from
     the layer's own `SeedGenerator`, whose state advances on every call: each
-    step sees fresh noise, yet a seeded run repeats exactly.
+    step sees fresh noise, yet a seeded run repeats exactly. Under a
+    `tf.distribute` strategy each replica draws its own noise
+    (`course_lib.distribute.ReplicaSeedGenerator`).
 
     Args:
         seed: an int seed for the layer's `SeedGenerator`, or None.
@@ -167,7 +170,10 @@ class Sampling(keras.layers.Layer):
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = distribute.ReplicaSeedGenerator(seed)
+        # No weights, nothing to build. Saying so keeps `fit` under a strategy from
+        # building the model by calling it on images alone (a ConditionalVAE needs labels).
+        self.built = True
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
@@ -492,16 +498,18 @@ class VAE(GenerativeModel):
             reconstruction_loss, kl_loss = self._loss_terms(images, labels, training=True)
             # The beta-weighted loss, averaged over the batch: the negative ELBO when beta = 1.
             loss = ops.mean(reconstruction_loss + self.beta * kl_loss)
-        gradients = tape.gradient(loss, self.trainable_weights)
+            # Under a strategy: this replica's share of the global-batch loss (see distribute).
+            share = distribute.scale_loss_for_replicas(loss)
+        gradients = tape.gradient(share, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
         self._update_trackers(reconstruction_loss, kl_loss)
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.logs_for_fit({m.name: m.result() for m in self.metrics})
 
     def test_step(self, data):
         images, labels = unpack_batch(data)
         reconstruction_loss, kl_loss = self._loss_terms(images, labels, training=False)
         self._update_trackers(reconstruction_loss, kl_loss)
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.logs_for_fit({m.name: m.result() for m in self.metrics})
 
     def call(self, inputs, training=False):
         """Reconstruct: encode, sample z, decode; returns pixel probabilities (or means)."""

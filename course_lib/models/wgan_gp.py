@@ -37,6 +37,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from course_lib import distribute
 from course_lib._checks import check_image_shape, check_image_shape_arg, check_positive_int
 from course_lib.models._adversarial import AdversarialModel
 from course_lib.models._base import unpack_batch
@@ -220,13 +221,17 @@ class WGANGP(AdversarialModel):
                 w_distance = ops.mean(real_scores) - ops.mean(fake_scores)
                 penalty = gradient_penalty(self.critic, real, fake, seed=self.seed_generator)
                 d_loss = -w_distance + self.gp_weight * penalty
-            grads = tape.gradient(d_loss, self.critic.trainable_weights)
+                # Under a strategy, each replica's share of the global-batch loss; the
+                # penalty is per image, so a replica computes it on its own chunk.
+                d_share = distribute.scale_loss_for_replicas(d_loss)
+            grads = tape.gradient(d_share, self.critic.trainable_weights)
             self.d_optimizer.apply(grads, self.critic.trainable_weights)
 
         z = keras.random.normal((chunk, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
             g_loss = -ops.mean(self.critic(self.generator(z, training=True), training=True))
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            g_share = distribute.scale_loss_for_replicas(g_loss)
+        grads = tape.gradient(g_share, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
         self._update_ema()
 

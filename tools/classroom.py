@@ -1047,7 +1047,7 @@ def autograde(
 ) -> GradingRun:
     """Autograde every collected submission of `name`, each in its own limited process.
 
-    `workers` submissions run at once (default: one per two cores), each under
+    `workers` submissions run at once (default: one per core, at most 8), each under
     `limits` (a `tools.autograde.Limits`; default: 30 minutes, 8 GB), in a
     read-only sandbox with `sandbox=True` (Linux; see tools/sandbox_kernel.py).
     Then `nbgrader generate_feedback` writes the feedback of those graded.
@@ -1342,7 +1342,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     grade.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
     grade.add_argument(
-        "--workers", type=int, default=None, help="submissions at once (default: cores / 2)"
+        "--workers", type=int, default=None, help="submissions at once (default: one per core)"
     )
     grade.add_argument(
         "--time-limit", type=float, default=1800, help="seconds per submission (default: 1800)"

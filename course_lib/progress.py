@@ -92,7 +92,8 @@ def progress_bar(
         mode = _automatic_mode()
     elif mode not in MODES:
         raise ValueError(f"Expected `mode` to be one of {MODES} or None. Received: mode={mode!r}")
-    return _Progress(epochs, desc, mode, tqdm_kwargs)
+    kind = _ProgressBars if mode == "bar" else _Progress
+    return kind(epochs, desc, mode, tqdm_kwargs)
 
 
 def _automatic_mode() -> str:
@@ -188,11 +189,6 @@ class _Progress(keras.callbacks.Callback):
             self._epoch_bar.refresh()
         self._batch_bar.reset(total=self.params.get("steps"))
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self.mode == "bar":
-            self._batch_bar.set_postfix(_numbers(logs), refresh=False)
-            self._batch_bar.update(1)
-
     def on_epoch_end(self, epoch, logs=None):
         values = _numbers(logs)
         if not self._first_logs:
@@ -240,3 +236,15 @@ class _Progress(keras.callbacks.Callback):
                 if key in self._first_logs
             ]
         return line + (": " + ", ".join(changes) if changes else "")
+
+
+class _ProgressBars(_Progress):
+    """`_Progress` with the bar of the current epoch's batches.
+
+    A separate class because a callback with a batch hook makes Keras wait for
+    every step's logs; the one-line summary needs none, so it does not have one.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch_bar.set_postfix(_numbers(logs), refresh=False)
+        self._batch_bar.update(1)

@@ -8,6 +8,7 @@ as a widget and counts every epoch. Skipped, saying why, without /usr/bin/chromi
 playwright or JupyterLab. The server and its kernel are stopped at the end.
 """
 
+import json
 import os
 import secrets
 import signal
@@ -73,7 +74,30 @@ pause = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: time.sle
 x = np.ones((64, 4), "float32")
 _ = model.fit(x, x.sum(1), epochs={EPOCHS}, verbose=0, callbacks=[pause, progress_bar()])
 print("trained")""",
+    'import ipywidgets\n\nprint("kernel ipywidgets", ipywidgets.__version__)',
 ]
+
+
+def _kernel_python() -> Path:
+    """The kernel's Python: COURSE_LAB_KERNEL_PYTHON if set, else this one.
+
+    Pointed at .venv-colab's Python (ipywidgets 7.7.1, as on Colab), this test fails:
+    JupyterLab 4's widget manager (ipywidgets 8) shows "Click to show javascript
+    error" for every widget of a 7.x kernel, the explorers and tqdm's bar alike.
+    ipywidgets 7 needs JupyterLab 3 with jupyterlab_widgets 1, or Colab's own
+    frontend, which renders its ipywidgets 7.7.1 natively.
+    """
+    return Path(os.environ.get("COURSE_LAB_KERNEL_PYTHON") or sys.executable)
+
+
+def _kernel_ipywidgets() -> str:
+    done = subprocess.run(
+        [str(_kernel_python()), "-c", "import ipywidgets; print(ipywidgets.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
 
 
 def _free_port() -> int:
@@ -88,13 +112,15 @@ def lab(tmp_path_factory):
     nbformat = pytest.importorskip("nbformat")
     root = tmp_path_factory.mktemp("lab")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    # With a kernelspec, JupyterLab starts the kernel without asking which one.
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    # With a kernelspec, JupyterLab starts the kernel without asking which one: ours, in
+    # KERNEL_PYTHON (this Python, or Colab's pinned versions: see _kernel_python).
+    spec = {"name": "course", "display_name": "Python 3 (course)", "language": "python"}
+    nb.metadata["kernelspec"] = spec
     nbformat.write(nb, root / "live.ipynb")
+    kernel = root / ".data" / "kernels" / "course"
+    kernel.mkdir(parents=True)
+    argv = [str(_kernel_python()), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (kernel / "kernel.json").write_text(json.dumps({**spec, "argv": argv}))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     # Someone is watching here: a CI=... inherited from the caller would choose the line.
@@ -194,11 +220,14 @@ def test_explorers_respond_and_the_progress_bar_shows_in_jupyterlab(lab):
             expect(explorer.locator(".widget-readout").first).not_to_have_text("0.00")
             expect(image).not_to_have_attribute("src", before)
 
+            version = _kernel_ipywidgets()
+            expect(cells.nth(3)).to_contain_text(f"kernel ipywidgets {version}")
             outputs = page.locator(".jp-Notebook .jp-OutputArea").all_inner_texts()
             shown = "\n".join(outputs)
             for sign in ("Error displaying widget", "Traceback", "Error:"):
                 assert sign not in shown, shown
-            page.screenshot(path=str(_screenshot_folder() / "jupyterlab_live.png"))
+            name = f"jupyterlab_live_ipywidgets{version.split('.')[0]}.png"
+            page.screenshot(path=str(_screenshot_folder() / name))
         except Exception:
             page.screenshot(path=str(_screenshot_folder() / "jupyterlab_failed.png"))
             raise

@@ -413,6 +413,22 @@ def test_self_study_copies_are_up_to_date():
 # --------------------------------------------------------------------------- nbgrader end to end
 
 
+def generated_course(root: Path, *, config: str | None = None, **options) -> Path:
+    """`root/course`, with the synthetic assignment prepared (with `options`) and generated.
+
+    `config`: the text of the instructor's own `nbgrader_config.py`, written first.
+    """
+    source = root / "notebooks" / "99_synthetic.ipynb"
+    source.parent.mkdir()
+    nbformat.write(synthetic_notebook(), source)
+    course = root / "course"
+    course.mkdir()
+    if config is not None:
+        (course / "nbgrader_config.py").write_text(config)
+    classroom.generate(course, classroom.prepare([source], course, timeout=120, **options))
+    return course
+
+
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     """Generate the synthetic assignment for a fork, grade five submissions, export the grades.
@@ -421,14 +437,7 @@ def graded_course(tmp_path_factory):
     """
     pytest.importorskip("nbgrader")
     root = tmp_path_factory.mktemp("classroom")
-    source = root / "notebooks" / "99_synthetic.ipynb"
-    source.parent.mkdir()
-    nbformat.write(synthetic_notebook(), source)
-    course = root / "course"
-    course.mkdir()
-    (course / "nbgrader_config.py").write_text(INSTRUCTOR_CONFIG)
-    names = classroom.prepare([source], course, timeout=120, repo=FORK, ref=TAG)
-    classroom.generate(course, names)
+    course = generated_course(root, config=INSTRUCTOR_CONFIG, repo=FORK, ref=TAG)
     student = nbformat.read(course / "student" / "99_synthetic.ipynb", as_version=4)
 
     submissions = root / "submissions"

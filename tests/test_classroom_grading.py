@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.test_classroom import _fill, _solutions, synthetic_notebook  # noqa: E402
+from tests.test_classroom import _fill, _solutions, generated_course  # noqa: E402
 from tools import classroom  # noqa: E402
 from tools.autograde import Limits, grade_all, grade_one  # noqa: E402
 from tools.sandbox_kernel import unshare_works  # noqa: E402
@@ -89,13 +89,7 @@ for target in {targets!r}: exec(tamper)
 def course(tmp_path_factory):
     """The synthetic assignment, generated; a canary file stands for the gradebook."""
     pytest.importorskip("nbgrader")
-    root = tmp_path_factory.mktemp("grading")
-    source = root / "notebooks" / "99_synthetic.ipynb"
-    source.parent.mkdir()
-    nbformat.write(synthetic_notebook(), source)
-    course = root / "course"
-    names = classroom.prepare([source], course, timeout=120)
-    classroom.generate(course, names)
+    course = generated_course(tmp_path_factory.mktemp("grading"))
     (course / "canary.txt").write_text("original")
     return course
 

@@ -24,7 +24,6 @@ import os
 import resource
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -137,7 +136,3 @@ def default_workers() -> int:
     (tools/benchmark_autograde.py).
     """
     return max(1, min(os.cpu_count() or 1, 8))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("Use: python tools/classroom.py autograde NAME SUBMISSIONS")
